@@ -1,0 +1,53 @@
+/** What every benchmark returns to bench/run.ts, which prints the closing `bench <name>: …` line from it. */
+
+export interface Figure {
+  value: number
+  unit: string
+  /** Decimal places to print (default 2). */
+  digits?: number
+}
+
+/** A goal the benchmark checks; a missed target makes the run exit 1 (the closing line is still printed). */
+export interface Target {
+  name: string
+  met: boolean
+  detail: string
+}
+
+export interface BenchResult {
+  figure: Figure
+  /** The same work done the plain way, measured in the same run on the same database. */
+  baseline: Figure
+  /** Oriented so that higher is better for numguard (for times: baseline / figure). */
+  ratio: number
+  targets?: Target[]
+}
+
+export interface BenchContext {
+  /** Arguments after the benchmark's name. */
+  args: string[]
+  log(line?: string): void
+}
+
+/** What a bench/<name>.ts module exports. */
+export interface BenchModule {
+  description: string
+  run(context: BenchContext): Promise<BenchResult>
+}
+
+export function formatFigure(f: Figure): string {
+  return `${f.value.toFixed(f.digits ?? 2)} ${f.unit}`
+}
+
+export function summaryLine(name: string, r: BenchResult): string {
+  return `bench ${name}: ${formatFigure(r.figure)}; baseline ${formatFigure(r.baseline)}; ratio ${r.ratio.toFixed(2)}`
+}
+
+/** Seconds since `start` (a performance.now() reading). */
+export function secondsSince(start: number): number {
+  return (performance.now() - start) / 1000
+}
+
+export function perSecond(count: number, seconds: number): string {
+  return `${Math.round(count / seconds).toLocaleString('en')}/s`
+}

@@ -1,0 +1,19 @@
+import type { Kysely } from 'kysely'
+import type { Logger } from 'pino'
+import type { CommandDeps } from './audit/run-command.ts'
+import type { Config } from './config.ts'
+import type { Database } from './db/handle.ts'
+import type { DB } from './db/types.ts'
+import type { Clock, MovableClock } from './domain/clock.ts'
+
+/** Everything a route, the worker or the CLI needs, built once per process. */
+export interface App {
+  config: Config
+  database: Database
+  db: Kysely<DB>
+  clock: Clock
+  /** Present only in demo mode: the clock a person may move forward. */
+  movableClock?: MovableClock
+  deps: CommandDeps
+  logger: Logger
+}

@@ -1,0 +1,46 @@
+import type { Role } from '../domain/roles.ts'
+
+/** Where a staff member's request came from: the CLI adds the OS user and host it ran as. */
+export interface ClientInfo {
+  ip?: string
+  userAgent?: string
+  osUser?: string
+  host?: string
+}
+
+export type Actor =
+  | {
+      kind: 'staff'
+      staffId: string
+      sessionId: string
+      username: string
+      roles: Role[]
+      shopId: string | null
+      client: ClientInfo
+    }
+  | { kind: 'machine'; clientId: string; tokenId: string; scopes: string[] }
+  | { kind: 'system'; component: string }
+
+/** The actor as it is written into an audit envelope. */
+export function describeActor(actor: Actor): Record<string, unknown> {
+  switch (actor.kind) {
+    case 'staff':
+      return {
+        kind: 'staff',
+        staff_id: actor.staffId,
+        session_id: actor.sessionId,
+        username: actor.username,
+        ...(actor.client.osUser ? { os_user: actor.client.osUser } : {}),
+        ...(actor.client.host ? { host: actor.client.host } : {}),
+        ...(actor.client.ip ? { ip: actor.client.ip } : {}),
+      }
+    case 'machine':
+      return { kind: 'machine', client_id: actor.clientId, token_id: actor.tokenId }
+    case 'system':
+      return { kind: 'system', component: actor.component }
+  }
+}
+
+export function staffIdOf(actor: Actor): string | null {
+  return actor.kind === 'staff' ? actor.staffId : null
+}

@@ -1,0 +1,109 @@
+import { PGlite } from '@electric-sql/pglite'
+import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist'
+import { Kysely, PGliteDialect, PostgresDialect, sql } from 'kysely'
+import pg from 'pg'
+import { APP_ROLE, migrate, type OwnerConnection } from './migrate.ts'
+import type { DB } from './types.ts'
+
+export type DatabaseKind = 'pglite' | 'postgres'
+
+export interface DatabaseOptions {
+  /** PostgreSQL URL of the application role; absent means the embedded PGlite. */
+  url?: string
+  /** PostgreSQL URL of the owner that runs migrations (defaults to `url`). */
+  migrationUrl?: string
+  /** PGlite data directory, or `memory://`. */
+  dataDir?: string
+  /** PGlite only: start from a migrated data directory dump (tests clone a template this way). */
+  loadDataDir?: Blob
+  /** A schema of its own (tests on PostgreSQL use one per test file). */
+  schema?: string
+  migrate?: boolean
+  poolSize?: number
+}
+
+export interface Database {
+  db: Kysely<DB>
+  kind: DatabaseKind
+  /** The PGlite instance, for dumps; absent on PostgreSQL. */
+  pglite?: PGlite
+  close(): Promise<void>
+}
+
+// `date` stays a YYYY-MM-DD string on both drivers (pg would make it local midnight, PGlite UTC midnight);
+// int8 counts become numbers (every int8 we store is far below 2^53).
+const PARSERS: Record<number, (v: string) => unknown> = { 1082: (v) => v, 20: (v) => Number(v) }
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  return options.url ? openPostgres(options) : openPglite(options)
+}
+
+async function openPglite(options: DatabaseOptions): Promise<Database> {
+  const pglite = await PGlite.create({
+    dataDir: options.dataDir ?? 'memory://',
+    loadDataDir: options.loadDataDir,
+    extensions: { btree_gist },
+    parsers: PARSERS,
+  })
+  const owner: OwnerConnection = {
+    exec: async (sql) => void (await pglite.exec(sql)),
+    query: async (sql, params) => (await pglite.query(sql, params)).rows as never,
+  }
+  try {
+    if (options.migrate !== false) await migrate(owner)
+    // PGlite's one connection is a superuser: drop to the application role so grants and triggers bite.
+    await pglite.exec(`SET ROLE ${APP_ROLE}`)
+  } catch (err) {
+    await pglite.close()
+    throw err
+  }
+  const db = new Kysely<DB>({ dialect: new PGliteDialect({ pglite }) })
+  return {
+    db,
+    kind: 'pglite',
+    pglite,
+    close: async () => {
+      await db.destroy()
+      if (!pglite.closed) await pglite.close()
+    },
+  }
+}
+
+async function openPostgres(options: DatabaseOptions): Promise<Database> {
+  const searchPath = options.schema ? `"${options.schema}", public` : undefined
+  if (options.migrate !== false) {
+    const client = new pg.Client({ connectionString: options.migrationUrl ?? options.url })
+    await client.connect()
+    try {
+      if (options.schema) await client.query(`CREATE SCHEMA IF NOT EXISTS "${options.schema}"`)
+      if (searchPath) await client.query(`SET search_path TO ${searchPath}`)
+      await migrate({
+        exec: async (sql) => void (await client.query(sql)),
+        query: async (sql, params) => (await client.query(sql, params)).rows,
+      })
+    } finally {
+      await client.end()
+    }
+  }
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolSize ?? 10,
+    types: { getTypeParser: (oid: number, format?: string) => PARSERS[oid] ?? pg.types.getTypeParser(oid, format as 'text') },
+  })
+  // Every connection acts as the application role, whatever login the URL names.
+  pool.on('connect', (client) => {
+    client.query(`SET ROLE ${APP_ROLE}${searchPath ? `; SET search_path TO ${searchPath}` : ''}`).catch((err) => {
+      console.error(`numguard: cannot SET ROLE ${APP_ROLE} (${err.message}); grant ${APP_ROLE} to the login in DATABASE_URL`)
+    })
+  })
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
+  const who = await sql<{ role: string }>`SELECT current_user AS role`.execute(db).catch(async (err) => {
+    await db.destroy()
+    throw err
+  })
+  if (who.rows[0]?.role !== APP_ROLE) {
+    await db.destroy()
+    throw new Error(`numguard must run as ${APP_ROLE}; the login in DATABASE_URL could not take that role`)
+  }
+  return { db, kind: 'postgres', close: () => db.destroy() }
+}

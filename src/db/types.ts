@@ -1,0 +1,162 @@
+// Row types of the tables the application reads and writes, written by hand to match migrations/*.sql
+// (a test compares them with information_schema so they cannot drift silently).
+import type { ColumnType, Generated } from 'kysely'
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>
+type Json = ColumnType<unknown, string, string>
+
+export interface SettingsTable { key: string; value: Json }
+export interface ShopsTable { id: string; name: string; created_at: Timestamp }
+export interface StaffTable {
+  id: string
+  username: string
+  display_name: string
+  password_hash: string
+  roles: string[]
+  shop_id: string | null
+  status: 'active' | 'suspended'
+  is_demo: Generated<boolean>
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+export interface SessionsTable {
+  id: string
+  staff_id: string
+  token_hash: Buffer
+  created_at: Timestamp
+  expires_at: Timestamp
+  revoked_at: Timestamp | null
+  last_seen_at: Timestamp
+  client: Json
+}
+export interface MachineClientsTable {
+  id: string
+  name: string
+  secret_hash: string
+  scopes: string[]
+  status: 'active' | 'disabled'
+  is_demo: Generated<boolean>
+  created_at: Timestamp
+}
+export interface MachineTokensTable {
+  id: string
+  client_id: string
+  token_hash: Buffer
+  scopes: string[]
+  issued_at: Timestamp
+  expires_at: Timestamp
+  revoked_at: Timestamp | null
+}
+export interface NumberRangesTable {
+  id: string
+  first_msisdn: string
+  last_msisdn: string
+  first_value: ColumnType<number, string, string>
+  last_value: ColumnType<number, string, string>
+  size: number
+  category: string
+  input_sha256: string
+  imported_at: Timestamp
+  imported_by: string | null
+}
+export interface NumbersTable {
+  msisdn: string
+  range_id: string
+  category: string
+  state: string
+  state_changed_at: Timestamp
+  reserved_by: string | null
+  reserved_until: Timestamp | null
+}
+export interface SubscribersTable {
+  id: string
+  party_kind: 'person' | 'organisation'
+  account_type: 'prepaid' | 'postpaid'
+  name: string
+  kyc_doc_kind: string
+  kyc_doc_hash: string
+  kyc_doc_last4: string
+  language: 'km' | 'en'
+  alt_contact: string | null
+  created_at: Timestamp
+}
+export interface SimsTable {
+  iccid: string
+  imsi: string
+  state: string
+  shop_id: string | null
+  imported_at: Timestamp
+}
+export interface RequestsTable {
+  id: string
+  kind: string
+  msisdn: string | null
+  status: string
+  payload: Json
+  payload_sha256: string
+  requested_by: string
+  requested_at: Timestamp
+  expires_at: Timestamp
+  not_before: Timestamp | null
+  decided_at: Timestamp | null
+  executed_at: Timestamp | null
+}
+export interface CustodiesTable {
+  id: string
+  msisdn: string
+  subscriber_id: string
+  basis: string
+  request_id: string | null
+  migration_batch_id: string | null
+  started_at: Timestamp
+  ended_at: Timestamp | null
+  end_reason: string | null
+}
+export interface SimBindingsTable {
+  id: string
+  msisdn: string
+  iccid: string
+  custody_id: string
+  request_id: string | null
+  started_at: Timestamp
+  ended_at: Timestamp | null
+  end_reason: string | null
+}
+export interface AlertsTable {
+  id: string
+  kind: string
+  severity: 'info' | 'warning' | 'risk'
+  staff_id: string | null
+  session_id: string | null
+  client_id: string | null
+  msisdn: string | null
+  attempt: Json
+  raised_at: Timestamp
+}
+export interface AuditRecordsTable {
+  seq: Generated<number>
+  event_id: string
+  txid: Generated<number>
+  recorded_at: Timestamp
+  action: string
+  msisdn: string | null
+  envelope: Json
+}
+
+export interface DB {
+  settings: SettingsTable
+  shops: ShopsTable
+  staff: StaffTable
+  sessions: SessionsTable
+  machine_clients: MachineClientsTable
+  machine_tokens: MachineTokensTable
+  number_ranges: NumberRangesTable
+  numbers: NumbersTable
+  subscribers: SubscribersTable
+  sims: SimsTable
+  requests: RequestsTable
+  custodies: CustodiesTable
+  sim_bindings: SimBindingsTable
+  alerts: AlertsTable
+  audit_records: AuditRecordsTable
+}

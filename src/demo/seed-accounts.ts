@@ -1,0 +1,151 @@
+// Demo shops, staff and machine clients. Every one is marked is_demo: production mode refuses to start while any
+// is_demo staff member exists, because these passwords are printed on the console.
+import { type Algorithm, hash } from '@node-rs/argon2'
+import { sql } from 'kysely'
+import type { CommandContext } from '../audit/record.ts'
+import type { Role } from '../domain/roles.ts'
+
+export const DEMO_SHOPS = [
+  { id: 'phnom-penh-central', name: 'Phnom Penh Central', code: 'pp' },
+  { id: 'siem-reap', name: 'Siem Reap', code: 'sr' },
+  { id: 'battambang', name: 'Battambang', code: 'bb' },
+] as const
+
+export interface DemoCredential {
+  username: string
+  password: string
+  role: Role
+  shop: string | null
+  displayName: string
+}
+
+const STAFF_NAMES = [
+  'Chan Sokha',
+  'Keo Vanna',
+  'Heng Sophea',
+  'Ly Rithy',
+  'Meas Chenda',
+  'Prak Bopha',
+  'Ouk Piseth',
+  'Seng Sreymom',
+  'Tep Visal',
+]
+
+function demoStaff(): DemoCredential[] {
+  const staff: DemoCredential[] = []
+  DEMO_SHOPS.forEach((shop, s) => {
+    const at = (username: string, role: Role, i: number): DemoCredential => ({
+      username,
+      password: `demo-${username.replace('.', '-')}`,
+      role,
+      shop: shop.id,
+      displayName: STAFF_NAMES[s * 3 + i],
+    })
+    staff.push(at(`agent.${shop.code}1`, 'agent', 0), at(`agent.${shop.code}2`, 'agent', 1))
+    staff.push(at(`supervisor.${shop.code}`, 'supervisor', 2))
+  })
+  const central = (username: string, role: Role, displayName: string): DemoCredential => ({
+    username,
+    password: `demo-${username}`,
+    role,
+    shop: null,
+    displayName,
+  })
+  staff.push(
+    central('inventory', 'inventory_manager', 'Chea Kosal'),
+    central('compliance1', 'compliance_officer', 'Nget Malis'),
+    central('compliance2', 'compliance_officer', 'Sar Ratana'),
+    central('auditor', 'auditor', 'Yim Kanha'),
+    central('admin', 'admin', 'Hun Narin'),
+  )
+  return staff
+}
+
+/** The demo sign-ins, printed by `numguard serve --demo`. */
+export const DEMO_CREDENTIALS: readonly DemoCredential[] = demoStaff()
+
+export interface DemoMachineClient {
+  clientId: string
+  name: string
+  secret: string
+  scopes: readonly string[]
+}
+
+export const DEMO_MACHINE_CLIENTS: readonly DemoMachineClient[] = [
+  {
+    clientId: 'charging-demo',
+    name: 'Charging system (demo)',
+    secret: 'demo-secret-charging',
+    scopes: ['activity:ingest'],
+  },
+  {
+    clientId: 'provisioning-demo',
+    name: 'HLR/HSS provisioning (demo)',
+    secret: 'demo-secret-provisioning',
+    scopes: ['provisioning'],
+  },
+  {
+    clientId: 'bank-demo',
+    name: 'Partner bank (demo)',
+    secret: 'demo-secret-bank',
+    scopes: ['partner:number-recycling', 'partner:sim-swap'],
+  },
+]
+
+// Algorithm.Argon2id: the package declares Algorithm as an ambient const enum, which verbatimModuleSyntax
+// cannot read; a test checks the `$argon2id$` prefix of the stored hashes.
+const ARGON2ID = 2 as Algorithm
+
+export interface HashedSecrets {
+  staff: Map<string, string>
+  clients: Map<string, string>
+}
+
+/** Hashes every distinct demo password and secret once, before the transaction opens (argon2 takes tens of ms each). */
+export async function hashDemoSecrets(): Promise<HashedSecrets> {
+  const argon = (secret: string) => hash(secret, { algorithm: ARGON2ID })
+  const staff = await Promise.all(DEMO_CREDENTIALS.map(async (c) => [c.username, await argon(c.password)] as const))
+  const clients = await Promise.all(DEMO_MACHINE_CLIENTS.map(async (c) => [c.clientId, await argon(c.secret)] as const))
+  return { staff: new Map(staff), clients: new Map(clients) }
+}
+
+/** Inserts the shops, staff and machine clients; returns how many of each. */
+export async function insertDemoAccounts(ctx: CommandContext, hashes: HashedSecrets) {
+  const now = ctx.now
+  await ctx.tx
+    .insertInto('shops')
+    .values(DEMO_SHOPS.map((s) => ({ id: s.id, name: s.name, created_at: now })))
+    .execute()
+  await ctx.tx
+    .insertInto('staff')
+    .values(
+      DEMO_CREDENTIALS.map((c) => ({
+        id: sql<string>`gen_random_uuid()`,
+        username: c.username,
+        display_name: c.displayName,
+        password_hash: hashes.staff.get(c.username) as string,
+        roles: [c.role],
+        shop_id: c.shop,
+        status: 'active' as const,
+        is_demo: true,
+        created_at: now,
+        updated_at: now,
+      })),
+    )
+    .execute()
+  await ctx.tx
+    .insertInto('machine_clients')
+    .values(
+      DEMO_MACHINE_CLIENTS.map((c) => ({
+        id: c.clientId,
+        name: c.name,
+        secret_hash: hashes.clients.get(c.clientId) as string,
+        scopes: [...c.scopes],
+        status: 'active' as const,
+        is_demo: true,
+        created_at: now,
+      })),
+    )
+    .execute()
+  return { shops: DEMO_SHOPS.length, staff: DEMO_CREDENTIALS.length, machineClients: DEMO_MACHINE_CLIENTS.length }
+}

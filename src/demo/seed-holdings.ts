@@ -1,0 +1,227 @@
+// Number ranges, subscribers, SIM stock and the custody history that ties them together, loaded set-based
+// through the same guards as any application write: numbers enter 'available', custodies rest on an executed
+// migration batch, and states move only along the lifecycle's transitions.
+import { createHash } from 'node:crypto'
+import { type QueryResult, type RawBuilder, sql } from 'kysely'
+import type { CommandContext } from '../audit/record.ts'
+import {
+  type DemoPlan,
+  GOLDEN_FIRST,
+  GOLDEN_SIZE,
+  indexedUuid,
+  planTable,
+  STANDARD_FIRST,
+  simLayout,
+} from './seed-plan.ts'
+
+const KYC_DEMO_KEY = 'demo-kyc-key:'
+export const ICCID_PREFIX = '8985501'
+
+/**
+ * The demo's KYC document hash. The real keyed HMAC belongs to src/subscribers, whose key the database never sees;
+ * PGlite has no pgcrypto, so the seed stores a plain salted SHA-256 computed in SQL. This computes the same value.
+ */
+export function demoKycHash(doc: string): string {
+  return createHash('sha256').update(`${KYC_DEMO_KEY}${doc}`, 'utf8').digest('hex')
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex')
+
+const FAMILY_NAMES = [
+  'Chan',
+  'Sok',
+  'Kim',
+  'Heng',
+  'Ly',
+  'Chea',
+  'Meas',
+  'Keo',
+  'Phan',
+  'Seng',
+  'Nget',
+  'Prak',
+  'Ouk',
+  'Hun',
+  'Tep',
+  'Mao',
+  'Sar',
+  'Touch',
+  'Pich',
+  'Yim',
+]
+const GIVEN_NAMES = [
+  'Sokha',
+  'Dara',
+  'Sophea',
+  'Vanna',
+  'Chenda',
+  'Bopha',
+  'Rithy',
+  'Sothea',
+  'Piseth',
+  'Sreymom',
+  'Visal',
+  'Kanha',
+  'Ratana',
+  'Chantha',
+  'Veasna',
+  'Malis',
+  'Sovann',
+  'Kosal',
+  'Narin',
+  'Leakhena',
+]
+const ORG_PLACES = ['Angkor', 'Mekong', 'Tonle Sap', 'Bayon', 'Kampot', 'Kirirom', 'Koh Kong', 'Preah Vihear']
+const ORG_KINDS = [
+  'Trading Co., Ltd.',
+  'Logistics',
+  'Microfinance Plc.',
+  'Construction',
+  'Rice Mill',
+  'Guesthouse',
+  'Pharmacy',
+  'Motors',
+]
+
+export interface Holdings {
+  migrationBatchId: string
+  rangeIds: string[]
+  subscribers: number
+  custodies: number
+  bindings: number
+}
+
+/** Fails the seed (and so the transaction) when a guarded statement moved another number of rows than planned. */
+function expectRows(result: QueryResult<unknown>, expected: number, what: string): void {
+  const moved = Number(result.numAffectedRows ?? 0n)
+  if (moved !== expected) throw new Error(`demo seed: expected ${expected} ${what}, got ${moved}`)
+}
+
+export async function loadHoldings(ctx: CommandContext, p: DemoPlan, salt: string): Promise<Holdings> {
+  const { tx } = ctx
+  const now = ctx.now.toISOString()
+  const plan = planTable(p, now)
+  const subscriberId = (index: RawBuilder<unknown>) => indexedUuid(salt, index)
+
+  const source = 'numguard demo: legacy billing export of custodies held before numguard'
+  const batch = await sql<{ id: string }>`
+    INSERT INTO migration_batches (id, source, status, input_sha256, created_at, executed_at)
+    VALUES (gen_random_uuid(), ${source}, 'executed', ${sha256(source)}, ${now}, ${now}) RETURNING id`.execute(tx)
+  const batchId = batch.rows[0].id
+
+  const rangeIds: string[] = []
+  for (const [first, size, category] of [
+    [STANDARD_FIRST, p.rangeSize, 'standard'],
+    [GOLDEN_FIRST, GOLDEN_SIZE, 'golden'],
+  ] as const) {
+    const last = first + BigInt(size - 1)
+    const description = `numguard demo ${category} range +${first}..+${last}`
+    const range = await sql<{ id: string }>`
+      INSERT INTO number_ranges (id, first_msisdn, last_msisdn, first_value, last_value, size, category, input_sha256, imported_at)
+      VALUES (gen_random_uuid(), ${`+${first}`}, ${`+${last}`}, ${first.toString()}::bigint, ${last.toString()}::bigint, ${size},
+              ${category}, ${sha256(description)}, ${now}) RETURNING id`.execute(tx)
+    rangeIds.push(range.rows[0].id)
+    await sql`
+      INSERT INTO numbers (msisdn, range_id, category, state, state_changed_at)
+      SELECT '+' || (${first.toString()}::bigint + i), ${range.rows[0].id}::uuid, ${category}, 'available', ${now}::timestamptz
+      FROM generate_series(0, ${size - 1}::int) AS i`.execute(tx)
+  }
+
+  // Subscribers: one in ten an organisation (mostly postpaid); persons mostly prepaid and Khmer-speaking.
+  const subscribers = await sql`
+    INSERT INTO subscribers (id, party_kind, account_type, name, kyc_doc_kind, kyc_doc_hash, kyc_doc_last4, language,
+                             alt_contact, created_at)
+    SELECT ${subscriberId(sql`i`)}, party_kind, account_type, name, doc_kind,
+           encode(sha256(convert_to(${KYC_DEMO_KEY}::text || doc, 'UTF8')), 'hex'), right(doc, 4), language,
+           CASE WHEN i % 4 = 0 THEN '+85592' || lpad(((i * 7919) % 1000000)::text, 6, '0') END, ${now}::timestamptz
+    FROM (
+      SELECT i,
+        CASE WHEN i % 10 = 0 THEN 'organisation' ELSE 'person' END AS party_kind,
+        CASE WHEN i % 10 = 0 AND i % 30 <> 0 THEN 'postpaid' WHEN i % 17 = 0 THEN 'postpaid' ELSE 'prepaid' END AS account_type,
+        CASE WHEN i % 10 = 0 THEN (${ORG_PLACES}::text[])[1 + (i / 10) % 8] || ' ' || (${ORG_KINDS}::text[])[1 + (i / 80) % 8]
+             ELSE (${FAMILY_NAMES}::text[])[1 + (i / 20) % 20] || ' ' || (${GIVEN_NAMES}::text[])[1 + i % 20] END AS name,
+        CASE WHEN i % 10 = 0 THEN 'business_registration' WHEN i % 13 = 0 THEN 'passport' ELSE 'national_id' END AS doc_kind,
+        CASE WHEN i % 10 = 0 THEN 'CO-' || lpad(((i * 7919) % 100000000)::text, 8, '0')
+             WHEN i % 13 = 0 THEN 'N' || lpad(((i * 104729) % 10000000)::text, 7, '0')
+             ELSE (100000000 + (i::bigint * 104729) % 900000000)::text END AS doc,
+        CASE WHEN i % 10 = 0 OR i % 13 = 0 OR i % 7 = 3 THEN 'en' ELSE 'km' END AS language
+      FROM generate_series(0, ${p.subscribers - 1}::int) AS i
+    ) AS people`.execute(tx)
+  expectRows(subscribers, p.subscribers, 'subscribers')
+
+  // SIM stock, in the order of simLayout: bound, deactivated (SIMs of ended custodies), allocated to shops, in stock.
+  const sims = simLayout(p)
+  const allocatedFrom = sims.bound + sims.deactivated
+  await sql`
+    INSERT INTO sims (iccid, imsi, state, shop_id, imported_at)
+    SELECT ${ICCID_PREFIX} || lpad(j::text, 12, '0'), '45606' || lpad(j::text, 10, '0'),
+           CASE WHEN j < ${sims.bound}::int THEN 'bound' WHEN j < ${allocatedFrom}::int THEN 'deactivated'
+                WHEN j < ${allocatedFrom + sims.allocated}::int THEN 'allocated' ELSE 'in_stock' END,
+           CASE WHEN j >= ${allocatedFrom}::int AND j < ${allocatedFrom + sims.allocated}::int
+                THEN (ARRAY['phnom-penh-central', 'siem-reap', 'battambang'])[1 + j % 3] END,
+           ${now}::timestamptz
+    FROM generate_series(0, ${sims.total - 1}::int) AS j`.execute(tx)
+
+  // Earlier holders' custodies, loaded already ended (a migration batch may do that; nothing else may).
+  const past = await sql`
+    INSERT INTO custodies (id, msisdn, subscriber_id, basis, migration_batch_id, started_at, ended_at, end_reason)
+    SELECT gen_random_uuid(), msisdn, ${subscriberId(sql`past_holder`)}, 'migration', ${batchId}::uuid,
+           past_started_at, past_ended_at, CASE WHEN slot % 3 = 0 THEN 'termination' ELSE 'inactivity' END
+    FROM ${plan} WHERE past_holder IS NOT NULL`.execute(tx)
+
+  // Aging numbers were withdrawn in the legacy system, so each passes through active here. The deferred
+  // custody_number_held trigger checks a custody as it was inserted, not as it is at commit, so a custody opened
+  // and closed in one transaction would fail it; checked immediately instead, it runs right after the statement
+  // that opens the custody and activates its number, and passes.
+  await sql`SET CONSTRAINTS custody_number_held IMMEDIATE`.execute(tx)
+  const opened = await sql`
+    WITH opened AS (
+      INSERT INTO custodies (id, msisdn, subscriber_id, basis, migration_batch_id, started_at)
+      SELECT gen_random_uuid(), msisdn, ${subscriberId(sql`holder`)}, 'migration', ${batchId}::uuid, started_at
+      FROM ${plan} WHERE fate = 'aging'
+      RETURNING msisdn, started_at)
+    UPDATE numbers n SET state = 'active', state_changed_at = opened.started_at
+    FROM opened WHERE n.msisdn = opened.msisdn AND n.state = 'available'`.execute(tx)
+  expectRows(opened, p.aging, 'aging numbers activated')
+  await sql`SET CONSTRAINTS custody_number_held DEFERRED`.execute(tx)
+
+  const held = await sql`
+    INSERT INTO custodies (id, msisdn, subscriber_id, basis, migration_batch_id, started_at)
+    SELECT gen_random_uuid(), msisdn, ${subscriberId(sql`holder`)}, 'migration', ${batchId}::uuid, started_at
+    FROM ${plan} WHERE fate IN ('active', 'suspended')`.execute(tx)
+  const heldCount = p.held + p.goldenHeld
+  expectRows(held, heldCount, 'open custodies')
+
+  const move = (from: string, to: string, fates: string[], extra = sql``) =>
+    sql`
+    UPDATE numbers n SET state = ${to}, state_changed_at = plan.state_changed_at ${extra}
+    FROM ${plan} WHERE n.msisdn = plan.msisdn AND n.state = ${from} AND plan.fate IN (${sql.join(fates)})`.execute(tx)
+  expectRows(await move('available', 'active', ['active', 'suspended']), heldCount, 'numbers activated')
+
+  const closed = await sql`
+    UPDATE custodies c SET ended_at = plan.ended_at,
+           end_reason = CASE WHEN plan.slot % 5 = 0 THEN 'termination' ELSE 'inactivity' END
+    FROM ${plan} WHERE c.msisdn = plan.msisdn AND plan.fate = 'aging' AND c.ended_at IS NULL`.execute(tx)
+  expectRows(closed, p.aging, 'custodies withdrawn')
+  expectRows(await move('active', 'aging', ['aging']), p.aging, 'numbers moved to aging')
+  expectRows(await move('active', 'suspended', ['suspended']), p.suspended, 'numbers suspended')
+  expectRows(await move('available', 'retired', ['retired']), p.retired, 'numbers retired')
+  // Reservations are leased round-robin to the demo agents, for the policy's 30 minutes.
+  const reserve = sql`, reserved_until = ${now}::timestamptz + interval '30 minutes',
+    reserved_by = (SELECT (array_agg(s.id ORDER BY s.username))[(1 + plan.slot % count(*))::int]
+                   FROM staff s WHERE s.is_demo AND 'agent' = ANY (s.roles))`
+  expectRows(await move('available', 'reserved', ['reserved'], reserve), p.reserved, 'numbers reserved')
+
+  // One SIM binding per custody, over the same period: open for held numbers, ended with the custody otherwise.
+  const bindings = await sql`
+    INSERT INTO sim_bindings (id, msisdn, iccid, custody_id, started_at, ended_at, end_reason)
+    SELECT gen_random_uuid(), c.msisdn,
+           ${ICCID_PREFIX} || lpad((CASE WHEN c.ended_at IS NULL OR plan.fate = 'aging' THEN plan.sim ELSE plan.past_sim END)::text, 12, '0'),
+           c.id, c.started_at, c.ended_at, CASE WHEN c.ended_at IS NOT NULL THEN 'custody_ended' END
+    FROM custodies c JOIN ${plan} ON plan.msisdn = c.msisdn
+    WHERE c.migration_batch_id = ${batchId}::uuid`.execute(tx)
+  const custodies = Number(past.numAffectedRows) + p.aging + heldCount
+  expectRows(bindings, custodies, 'SIM bindings')
+
+  return { migrationBatchId: batchId, rangeIds, subscribers: p.subscribers, custodies, bindings: custodies }
+}

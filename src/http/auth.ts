@@ -1,0 +1,77 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { authenticateMachine } from '../access/machine-tokens.ts'
+import { authorize, authorizeScope } from '../access/policies.ts'
+import { authenticateStaff } from '../access/sessions.ts'
+import type { App } from '../app.ts'
+import type { Actor, ClientInfo } from '../audit/actor.ts'
+import { UnauthenticatedError } from '../domain/errors.ts'
+import type { Permission } from '../domain/roles.ts'
+
+export const SESSION_COOKIE = 'ng_session'
+
+/**
+ * Every route declares who may call it. `public`: anyone. `staff`: a signed-in staff member, with `permission`
+ * when set. `machine`: a client-credentials token with `scope`. A route under /api without a declaration
+ * fails the server at start-up, so none escapes the access matrix.
+ */
+export type RouteAccess =
+  | { auth: 'public' }
+  | { auth: 'staff'; permission?: Permission; demoOnly?: boolean }
+  | { auth: 'machine'; scope: string }
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    actor?: Actor
+  }
+  interface FastifyContextConfig {
+    access?: RouteAccess
+  }
+}
+
+export interface DeclaredRoute {
+  method: string
+  url: string
+  access: RouteAccess
+}
+
+function bearer(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization
+  if (header?.startsWith('Bearer ')) return header.slice(7).trim()
+  return request.cookies?.[SESSION_COOKIE]
+}
+
+export function clientInfo(request: FastifyRequest): ClientInfo {
+  const h = request.headers
+  const pick = (v: string | string[] | undefined) => (typeof v === 'string' ? v.slice(0, 200) : undefined)
+  return { ip: request.ip, userAgent: pick(h['user-agent']), osUser: pick(h['x-numguard-os-user']), host: pick(h['x-numguard-host']) }
+}
+
+export function installAuth(server: FastifyInstance, app: App, routes: DeclaredRoute[]): void {
+  server.addHook('onRoute', (route) => {
+    const access = route.config?.access
+    if (!access) {
+      if (route.url.startsWith('/api') || route.url.startsWith('/oauth')) {
+        throw new Error(`route ${route.method} ${route.url} declares no access rule`)
+      }
+      return
+    }
+    for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push({ method, url: route.url, access })
+  })
+
+  // onRequest runs before the body is parsed: no session is a 401 and a wrong role a 403, whatever the body.
+  server.addHook('onRequest', async (request) => {
+    const access = request.routeOptions.config?.access
+    if (!access || access.auth === 'public') return
+    const token = bearer(request)
+    if (!token) throw new UnauthenticatedError()
+    const now = app.clock.now()
+    if (access.auth === 'machine') {
+      request.actor = token.startsWith('ngm_') ? await authenticateMachine(app.db, now, token) : undefined
+      authorizeScope(request.actor, access.scope)
+      return
+    }
+    if (!token.startsWith('ngs_')) throw new UnauthenticatedError('This route needs a staff session')
+    request.actor = await authenticateStaff(app.db, now, token, clientInfo(request))
+    if (access.permission) authorize(request.actor, access.permission)
+  })
+}

@@ -1,0 +1,77 @@
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import cookie from '@fastify/cookie'
+import fastifyStatic from '@fastify/static'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import { sql } from 'kysely'
+import { accessRoutes } from '../access/routes.ts'
+import { alertRoutes } from '../alerts/routes.ts'
+import type { App } from '../app.ts'
+import { metaRoutes, VERSION } from '../demo/routes.ts'
+import { numberRoutes } from '../inventory/routes.ts'
+import { stockRoutes } from '../inventory/stock-routes.ts'
+import { subscriberRoutes } from '../subscribers/routes.ts'
+import { type DeclaredRoute, installAuth } from './auth.ts'
+import { installErrorHandling, installNotFound } from './errors.ts'
+import { installMetrics } from './metrics.ts'
+
+const CONSOLE_DIR = fileURLToPath(new URL('../../web/dist/', import.meta.url))
+
+export interface Server {
+  server: FastifyInstance
+  /** Every route with its declared access rule: the access matrix test walks this. */
+  routes: DeclaredRoute[]
+}
+
+export async function buildServer(app: App, options: { logRequests?: boolean } = {}): Promise<Server> {
+  const server = Fastify({
+    loggerInstance: (options.logRequests === false ? undefined : app.logger) as FastifyBaseLogger | undefined,
+    bodyLimit: 2 * 1024 * 1024,
+    trustProxy: false,
+    ajv: { customOptions: { allErrors: false, coerceTypes: true, removeAdditional: false } },
+  })
+  const routes: DeclaredRoute[] = []
+  server.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(body as string)))
+  })
+  await server.register(cookie)
+  installErrorHandling(server)
+  installAuth(server, app, routes)
+  await server.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'numguard', version: VERSION, description: 'Phone-number custody: inventory, sales, custody history, audit.' },
+      components: {
+        securitySchemes: {
+          session: { type: 'http', scheme: 'bearer', description: 'Staff session token from /api/v1/auth/sign-in (or the ng_session cookie)' },
+          client: { type: 'oauth2', flows: { clientCredentials: { tokenUrl: '/oauth/token', scopes: { 'activity:ingest': 'send charging events', provisioning: 'consume provisioning events' } } } },
+        },
+      },
+      security: [{ session: [] }],
+    },
+  })
+  await server.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } })
+  server.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/docs')) route.config = { ...route.config, access: { auth: 'public' } }
+  })
+
+  server.get('/openapi.json', { config: { access: { auth: 'public' } }, schema: { hide: true } }, async () => server.swagger())
+  server.get('/healthz', { config: { access: { auth: 'public' } }, schema: { tags: ['system'], summary: 'Liveness and database reachability' } }, async (_req, reply) => {
+    try {
+      await sql`SELECT 1`.execute(app.db)
+      return { status: 'ok', database: app.database.kind, mode: app.config.mode }
+    } catch {
+      return reply.code(503).send({ status: 'unavailable', database: app.database.kind })
+    }
+  })
+  installMetrics(server)
+
+  for (const plugin of [accessRoutes, numberRoutes, stockRoutes, subscriberRoutes, alertRoutes, metaRoutes]) await plugin(server, app)
+
+  const serveConsole = existsSync(CONSOLE_DIR)
+  if (serveConsole) await server.register(fastifyStatic, { root: CONSOLE_DIR, wildcard: false })
+  installNotFound(server, serveConsole)
+  return { server, routes }
+}

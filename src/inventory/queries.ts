@@ -1,0 +1,118 @@
+import { type Kysely, sql, type Transaction } from 'kysely'
+import type { DB } from '../db/types.ts'
+import { NotFoundError } from '../domain/errors.ts'
+
+/** Locks a number's row for the rest of the transaction; every hand-over starts here, so attempts queue up. */
+export async function lockNumber(tx: Transaction<DB>, msisdn: string) {
+  const row = await tx
+    .selectFrom('numbers')
+    .select(['msisdn', 'state', 'category', 'state_changed_at', 'reserved_by', 'reserved_until'])
+    .where('msisdn', '=', msisdn)
+    .forUpdate()
+    .executeTakeFirst()
+  if (!row) throw new NotFoundError('number', msisdn)
+  return row
+}
+
+export function findNumber(db: Kysely<DB>, msisdn: string) {
+  return db
+    .selectFrom('numbers')
+    .innerJoin('number_ranges as r', 'r.id', 'numbers.range_id')
+    .select(['numbers.msisdn', 'numbers.state', 'numbers.category', 'numbers.state_changed_at', 'numbers.reserved_by', 'numbers.reserved_until'])
+    .select(['r.id as range_id', 'r.first_msisdn', 'r.last_msisdn'])
+    .where('numbers.msisdn', '=', msisdn)
+    .executeTakeFirst()
+}
+
+export interface NumberFilter {
+  state?: string
+  category?: string
+  prefix?: string
+  after?: string
+  limit: number
+}
+
+/** Keyset-paged listing in MSISDN order, so paging a million numbers stays cheap. */
+export function listNumbers(db: Kysely<DB>, f: NumberFilter) {
+  let q = db
+    .selectFrom('numbers')
+    .select(['msisdn', 'state', 'category', 'state_changed_at', 'reserved_by', 'reserved_until'])
+    .orderBy('msisdn')
+    .limit(f.limit)
+  if (f.state) q = q.where('state', '=', f.state)
+  if (f.category) q = q.where('category', '=', f.category)
+  if (f.prefix) q = q.where('msisdn', '>=', f.prefix).where('msisdn', '<', `${f.prefix}\u{10FFFF}`)
+  if (f.after) q = q.where('msisdn', '>', f.after)
+  return q.execute()
+}
+
+export async function countNumbers(db: Kysely<DB>) {
+  const rows = await db
+    .selectFrom('numbers')
+    .select(['state', 'category', sql<number>`count(*)::int`.as('n')])
+    .groupBy(['state', 'category'])
+    .execute()
+  return rows
+}
+
+export function numberCustodies(db: Kysely<DB>, msisdn: string) {
+  return db
+    .selectFrom('custodies as c')
+    .innerJoin('subscribers as s', 's.id', 'c.subscriber_id')
+    .select(['c.id', 'c.basis', 'c.request_id', 'c.migration_batch_id', 'c.started_at', 'c.ended_at', 'c.end_reason'])
+    .select(['s.id as subscriber_id', 's.name', 's.party_kind', 's.account_type', 's.language', 's.kyc_doc_kind', 's.kyc_doc_last4'])
+    .where('c.msisdn', '=', msisdn)
+    .orderBy('c.started_at', 'desc')
+    .execute()
+}
+
+export function numberBindings(db: Kysely<DB>, msisdn: string) {
+  return db
+    .selectFrom('sim_bindings')
+    .select(['id', 'iccid', 'custody_id', 'started_at', 'ended_at', 'end_reason'])
+    .where('msisdn', '=', msisdn)
+    .orderBy('started_at', 'desc')
+    .execute()
+}
+
+export function numberHistory(db: Kysely<DB>, msisdn: string, limit = 200) {
+  return db
+    .selectFrom('audit_records')
+    .select(['seq', 'event_id', 'recorded_at', 'action', 'envelope'])
+    .where('msisdn', '=', msisdn)
+    .orderBy('seq', 'desc')
+    .limit(limit)
+    .execute()
+}
+
+export function findSim(db: Kysely<DB>, iccid: string) {
+  return db.selectFrom('sims').selectAll().where('iccid', '=', iccid).executeTakeFirst()
+}
+
+export function simBindings(db: Kysely<DB>, iccid: string) {
+  return db
+    .selectFrom('sim_bindings')
+    .select(['msisdn', 'custody_id', 'started_at', 'ended_at', 'end_reason'])
+    .where('iccid', '=', iccid)
+    .orderBy('started_at', 'desc')
+    .execute()
+}
+
+export function listSims(db: Kysely<DB>, f: { shopId?: string; state?: string; limit: number }) {
+  let q = db.selectFrom('sims').select(['iccid', 'imsi', 'state', 'shop_id']).orderBy('iccid').limit(f.limit)
+  if (f.shopId) q = q.where('shop_id', '=', f.shopId)
+  if (f.state) q = q.where('state', '=', f.state)
+  return q.execute()
+}
+
+export function listRanges(db: Kysely<DB>) {
+  return db
+    .selectFrom('number_ranges')
+    .select(['id', 'first_msisdn', 'last_msisdn', 'size', 'category', 'input_sha256', 'imported_at'])
+    .orderBy('first_value')
+    .execute()
+}
+
+export function listShops(db: Kysely<DB>) {
+  return db.selectFrom('shops').select(['id', 'name']).orderBy('id').execute()
+}

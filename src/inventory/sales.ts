@@ -1,0 +1,85 @@
+import { randomUUID } from 'node:crypto'
+import type { StaffActor } from '../access/policies.ts'
+import { type Audited, type AuditReceipt, type CommandContext, audited, recordAudit } from '../audit/record.ts'
+import { ConflictError, ForbiddenError, NotFoundError } from '../domain/errors.ts'
+import { createSubscriber, type NewSubscriber } from '../subscribers/commands.ts'
+import { lockNumber } from './queries.ts'
+import { refuseHandOver } from './refusals.ts'
+
+export interface SaleInput {
+  msisdn: string
+  iccid: string
+  subscriberId?: string
+  subscriber?: NewSubscriber
+}
+
+export interface Sale {
+  msisdn: string
+  state: 'active'
+  custody_id: string
+  subscriber_id: string
+  iccid: string
+}
+
+/**
+ * Sells a number: custody (basis sale), a SIM of the agent's shop bound to it, and the subscriber if new, in one
+ * transaction. The number row is locked first, so of many agents racing for one number exactly one wins.
+ */
+export async function sellNumber(ctx: CommandContext, agent: StaffActor, input: SaleInput, kycKey: string): Promise<Audited<Sale>> {
+  if (!agent.shopId) throw new ForbiddenError('sell_number', 'Only an agent attached to a shop can sell a number')
+  const number = await lockNumber(ctx.tx, input.msisdn)
+  const free =
+    number.state === 'available' ||
+    (number.state === 'reserved' && (number.reserved_by === agent.staffId || new Date(number.reserved_until ?? 0) <= ctx.now))
+  if (!free) throw refuseHandOver(number, 'sell', ctx.now, agent.staffId)
+
+  const sim = await ctx.tx.selectFrom('sims').select(['iccid', 'state', 'shop_id']).where('iccid', '=', input.iccid).forUpdate().executeTakeFirst()
+  if (!sim) throw new NotFoundError('SIM', input.iccid)
+  if (sim.state !== 'allocated' || sim.shop_id !== agent.shopId) {
+    throw new ConflictError('sim_not_available', `SIM ${input.iccid} is not an unused SIM of your shop`, {
+      iccid: input.iccid,
+      state: sim.state,
+    })
+  }
+
+  const receipts: AuditReceipt[] = []
+  let subscriberId = input.subscriberId
+  if (subscriberId) {
+    const known = await ctx.tx.selectFrom('subscribers').select('id').where('id', '=', subscriberId).executeTakeFirst()
+    if (!known) throw new NotFoundError('subscriber', subscriberId)
+  } else if (input.subscriber) {
+    const created = await createSubscriber(ctx, input.subscriber, kycKey)
+    subscriberId = created.id
+    receipts.push(created.receipt)
+  } else {
+    throw new ConflictError('subscriber_required', 'A sale needs an existing subscriber_id or a new subscriber')
+  }
+
+  const custodyId = randomUUID()
+  // Custody first: the database checks the number is still free, then that an active number has its custody.
+  await ctx.tx
+    .insertInto('custodies')
+    .values({ id: custodyId, msisdn: input.msisdn, subscriber_id: subscriberId, basis: 'sale', started_at: ctx.now })
+    .execute()
+  await ctx.tx
+    .updateTable('numbers')
+    .set({ state: 'active', reserved_by: null, reserved_until: null, state_changed_at: ctx.now })
+    .where('msisdn', '=', input.msisdn)
+    .where('state', 'in', ['available', 'reserved'])
+    .execute()
+  await ctx.tx.updateTable('sims').set({ state: 'bound' }).where('iccid', '=', input.iccid).where('state', '=', 'allocated').execute()
+  await ctx.tx
+    .insertInto('sim_bindings')
+    .values({ id: randomUUID(), msisdn: input.msisdn, iccid: input.iccid, custody_id: custodyId, started_at: ctx.now })
+    .execute()
+
+  const sale: Sale = { msisdn: input.msisdn, state: 'active', custody_id: custodyId, subscriber_id: subscriberId, iccid: input.iccid }
+  const receipt = await recordAudit(ctx, {
+    action: 'number.sold',
+    msisdn: input.msisdn,
+    before: { state: number.state },
+    after: { state: 'active', custody_id: custodyId, subscriber_id: subscriberId, iccid: input.iccid, shop_id: agent.shopId },
+    basis: 'sale',
+  })
+  return audited(sale, [receipt, ...receipts])
+}

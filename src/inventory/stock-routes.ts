@@ -1,0 +1,145 @@
+import type { FastifyInstance } from 'fastify'
+import type { App } from '../app.ts'
+import { runCommand } from '../audit/run-command.ts'
+import { NotFoundError } from '../domain/errors.ts'
+import { parseRange } from '../domain/msisdn.ts'
+import { anyObject, errorResponses, limitQuery } from '../http/schemas.ts'
+import { findSim, listRanges, listShops, listSims, simBindings } from './queries.ts'
+import { type Category, importRange } from './ranges.ts'
+import { allocateSims, importSims } from './sims.ts'
+
+const tags = ['inventory']
+const view = { access: { auth: 'staff', permission: 'view_numbers' } } as const
+
+export async function stockRoutes(server: FastifyInstance, app: App) {
+  server.get('/api/v1/ranges', { config: view, schema: { tags, summary: 'Imported number ranges' } }, async () => ({
+    items: (await listRanges(app.db)).map((r) => ({
+      id: r.id,
+      first: r.first_msisdn,
+      last: r.last_msisdn,
+      size: r.size,
+      category: r.category,
+      input_sha256: r.input_sha256,
+      imported_at: r.imported_at,
+    })),
+  }))
+
+  server.post<{ Body: { first: string; last: string; category?: Category } }>(
+    '/api/v1/ranges',
+    {
+      config: { access: { auth: 'staff', permission: 'import_ranges' } },
+      schema: {
+        tags,
+        summary: 'Import a range of mobile numbers (send Accept: application/x-ndjson to receive progress lines)',
+        body: {
+          type: 'object',
+          properties: {
+            first: { type: 'string', maxLength: 20 },
+            last: { type: 'string', maxLength: 20 },
+            category: { type: 'string', enum: ['standard', 'golden'], default: 'standard' },
+          },
+          required: ['first', 'last'],
+          additionalProperties: false,
+        },
+        response: { 200: anyObject, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const range = parseRange(request.body.first, request.body.last)
+      const category = request.body.category ?? 'standard'
+      if (!request.headers.accept?.includes('application/x-ndjson')) {
+        return runCommand(app.deps, request.actor!, (ctx) => importRange(ctx, range, category))
+      }
+      // Progress as NDJSON lines, then the result (or the error) as the last line.
+      reply.hijack()
+      reply.raw.writeHead(200, { 'content-type': 'application/x-ndjson' })
+      const line = (o: unknown) => reply.raw.write(`${JSON.stringify(o)}\n`)
+      try {
+        const result = await runCommand(app.deps, request.actor!, (ctx) => importRange(ctx, range, category, (done, total) => line({ progress: { done, total } })))
+        line({ result })
+      } catch (err) {
+        const e = err as { code?: string; message?: string; details?: unknown; status?: number }
+        line({ error: { code: e.status ? e.code : 'internal_error', message: e.status ? e.message : 'import failed', details: e.details ?? {} } })
+        if (!e.status) request.log.error({ err }, 'range import failed')
+      }
+      reply.raw.end()
+    },
+  )
+
+  server.get<{ Querystring: { shop_id?: string; state?: string; limit: number } }>(
+    '/api/v1/sims',
+    {
+      config: view,
+      schema: {
+        tags,
+        summary: 'SIM stock',
+        querystring: {
+          type: 'object',
+          properties: {
+            shop_id: { type: 'string', maxLength: 40 },
+            state: { type: 'string', enum: ['in_stock', 'allocated', 'bound', 'deactivated', 'lost_stolen'] },
+            limit: limitQuery,
+          },
+          additionalProperties: false,
+        },
+      },
+    },
+    async (request) => ({ items: await listSims(app.db, { shopId: request.query.shop_id, state: request.query.state, limit: request.query.limit }) }),
+  )
+
+  server.get<{ Params: { iccid: string } }>(
+    '/api/v1/sims/:iccid',
+    {
+      config: view,
+      schema: {
+        tags,
+        summary: 'A SIM with the numbers it served',
+        params: { type: 'object', properties: { iccid: { type: 'string', pattern: '^89[0-9]{16,18}$' } }, required: ['iccid'] },
+        response: errorResponses,
+      },
+    },
+    async (request) => {
+      const sim = await findSim(app.db, request.params.iccid)
+      if (!sim) throw new NotFoundError('SIM', request.params.iccid)
+      return { iccid: sim.iccid, imsi: sim.imsi, state: sim.state, shop_id: sim.shop_id, bindings: await simBindings(app.db, sim.iccid) }
+    },
+  )
+
+  server.post<{ Body: { csv: string } }>(
+    '/api/v1/sims/import',
+    {
+      config: { access: { auth: 'staff', permission: 'import_sims' } },
+      bodyLimit: 16 * 1024 * 1024,
+      schema: {
+        tags,
+        summary: 'Import SIM stock from CSV lines `iccid,imsi` (all or nothing)',
+        body: { type: 'object', properties: { csv: { type: 'string', minLength: 1 } }, required: ['csv'], additionalProperties: false },
+        response: { 200: anyObject, ...errorResponses },
+      },
+    },
+    async (request) => runCommand(app.deps, request.actor!, (ctx) => importSims(ctx, request.body.csv)),
+  )
+
+  server.post<{ Body: { shop_id: string; count: number } }>(
+    '/api/v1/sims/allocate',
+    {
+      config: { access: { auth: 'staff', permission: 'allocate_sims' } },
+      schema: {
+        tags,
+        summary: 'Allocate SIMs from the warehouse to a shop',
+        body: {
+          type: 'object',
+          properties: { shop_id: { type: 'string', maxLength: 40 }, count: { type: 'integer', minimum: 1, maximum: 100000 } },
+          required: ['shop_id', 'count'],
+          additionalProperties: false,
+        },
+        response: { 200: anyObject, ...errorResponses },
+      },
+    },
+    async (request) => runCommand(app.deps, request.actor!, (ctx) => allocateSims(ctx, request.body.shop_id, request.body.count)),
+  )
+
+  server.get('/api/v1/shops', { config: { access: { auth: 'staff' } }, schema: { tags, summary: 'Shops' } }, async () => ({
+    items: await listShops(app.db),
+  }))
+}

@@ -1,0 +1,73 @@
+import { join, resolve } from 'node:path'
+import { sql } from 'kysely'
+import pino, { type Logger } from 'pino'
+import type { App } from './app.ts'
+import { type Config, productionProblems } from './config.ts'
+import { type Database, openDatabase } from './db/handle.ts'
+import { acquireLock } from './db/lock.ts'
+import { type Clock, MovableClock, SystemClock } from './domain/clock.ts'
+import { CLOCK_OFFSET_KEY } from './demo/clock.ts'
+
+export class StartupRefusedError extends Error {
+  readonly problems: string[]
+  constructor(problems: string[]) {
+    super(`numguard refuses to start:\n  - ${problems.join('\n  - ')}`)
+    this.problems = problems
+  }
+}
+
+export interface OpenedApp {
+  app: App
+  close(): Promise<void>
+  setUrl(url: string): void
+}
+
+/**
+ * Opens the database (taking the data-directory lock for the embedded one), migrates it, checks what production
+ * refuses, and builds the clock. Everything a server, a worker or a CLI command needs.
+ */
+export async function openApp(config: Config, options: { logger?: Logger } = {}): Promise<OpenedApp> {
+  const problems = productionProblems(config)
+  if (problems.length > 0) throw new StartupRefusedError(problems)
+  const logger = options.logger ?? pino({ level: config.logLevel })
+  const lock = config.databaseUrl ? undefined : acquireLock(resolve(config.dataDir))
+  let database: Database
+  try {
+    database = await openDatabase(
+      config.databaseUrl
+        ? { url: config.databaseUrl, migrationUrl: config.migrationDatabaseUrl }
+        : { dataDir: join(resolve(config.dataDir), 'pgdata') },
+    )
+  } catch (err) {
+    lock?.release()
+    throw err
+  }
+  const close = async () => {
+    await database.close()
+    lock?.release()
+  }
+  try {
+    let clock: Clock = new SystemClock()
+    let movableClock: MovableClock | undefined
+    if (config.mode === 'production') {
+      await refuseDemoAccounts(database)
+    } else {
+      const saved = await database.db.selectFrom('settings').select('value').where('key', '=', CLOCK_OFFSET_KEY).executeTakeFirst()
+      movableClock = new MovableClock(Number(saved?.value ?? 0))
+      clock = movableClock
+    }
+    const app: App = { config, database, db: database.db, clock, movableClock, deps: { db: database.db, clock }, logger }
+    return { app, close, setUrl: (url) => lock?.setUrl(url) }
+  } catch (err) {
+    await close()
+    throw err
+  }
+}
+
+async function refuseDemoAccounts(database: Database): Promise<void> {
+  const demo = await sql<{ n: number }>`
+    SELECT (SELECT count(*) FROM staff WHERE is_demo) + (SELECT count(*) FROM machine_clients WHERE is_demo) AS n`.execute(database.db)
+  if (Number(demo.rows[0]?.n) > 0) {
+    throw new StartupRefusedError(['this database holds demo staff or demo machine clients with published passwords; production refuses to serve it'])
+  }
+}

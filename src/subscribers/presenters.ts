@@ -1,0 +1,37 @@
+/** Masks a name to its initials: "Sokha Chan" -> "S**** C***". Details are shown in full only inside a customer session. */
+export function maskName(name: string): string {
+  return name
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((w) => w[0] + '*'.repeat(Math.max(1, [...w].length - 1)))
+    .join(' ')
+}
+
+export function maskContact(contact: string | null): string | null {
+  if (!contact) return null
+  return contact.length <= 4 ? '****' : `${'*'.repeat(contact.length - 2)}${contact.slice(-2)}`
+}
+
+export interface SubscriberRow {
+  id: string
+  name: string
+  party_kind: string
+  account_type: string
+  language: string
+  kyc_doc_kind: string
+  kyc_doc_last4: string
+  alt_contact?: string | null
+}
+
+export function presentSubscriber(s: SubscriberRow) {
+  return {
+    id: s.id,
+    name_masked: maskName(s.name),
+    party_kind: s.party_kind,
+    account_type: s.account_type,
+    language: s.language,
+    kyc_doc_kind: s.kyc_doc_kind,
+    kyc_doc_last4: s.kyc_doc_last4,
+    alt_contact_masked: maskContact(s.alt_contact ?? null),
+  }
+}

@@ -1,0 +1,57 @@
+import pino from 'pino'
+import type { App } from '../../src/app.ts'
+import type { Config } from '../../src/config.ts'
+import { DEMO_KYC_KEY } from '../../src/config.ts'
+import type { Database } from '../../src/db/handle.ts'
+import { ManualClock } from '../../src/domain/clock.ts'
+import { buildServer, type Server } from '../../src/http/server.ts'
+import { openTestDatabase } from './db.ts'
+
+export const TEST_START = '2026-03-02T03:00:00.000Z'
+
+export interface TestApp extends Server {
+  app: App
+  database: Database
+  clock: ManualClock
+  close(): Promise<void>
+}
+
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  return {
+    mode: 'demo',
+    host: '127.0.0.1',
+    port: 0,
+    dataDir: 'memory://',
+    kycKey: DEMO_KYC_KEY,
+    logLevel: 'silent',
+    sessionTtlHours: 12,
+    reservationMinutes: 30,
+    ...overrides,
+  }
+}
+
+/** A server on a fresh test database with a manual clock; requests go through `server.inject`. */
+export async function openTestApp(overrides: Partial<Config> = {}): Promise<TestApp> {
+  const database = await openTestDatabase()
+  const clock = new ManualClock(TEST_START)
+  const app: App = {
+    config: testConfig(overrides),
+    database,
+    db: database.db,
+    clock,
+    deps: { db: database.db, clock },
+    logger: pino({ level: 'silent' }),
+  }
+  const built = await buildServer(app, { logRequests: false })
+  await built.server.ready()
+  return {
+    ...built,
+    app,
+    database,
+    clock,
+    close: async () => {
+      await built.server.close()
+      await database.close()
+    },
+  }
+}

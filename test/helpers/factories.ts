@@ -1,0 +1,95 @@
+// Factories that build their parents, through the same commands the routes use.
+import { randomUUID } from 'node:crypto'
+import { hashPassword } from '../../src/access/secrets.ts'
+import { signIn } from '../../src/access/sessions.ts'
+import type { StaffActor } from '../../src/access/policies.ts'
+import type { App } from '../../src/app.ts'
+import type { Actor } from '../../src/audit/actor.ts'
+import { audited, recordAudit } from '../../src/audit/record.ts'
+import { runCommand } from '../../src/audit/run-command.ts'
+import type { Role } from '../../src/domain/roles.ts'
+import { parseRange } from '../../src/domain/msisdn.ts'
+import { importRange } from '../../src/inventory/ranges.ts'
+import { allocateSims, importSims } from '../../src/inventory/sims.ts'
+import { sellNumber } from '../../src/inventory/sales.ts'
+import type { NewSubscriber } from '../../src/subscribers/commands.ts'
+
+export const SYSTEM: Actor = { kind: 'system', component: 'test' }
+const PASSWORD = 'test-password-1'
+let seq = 0
+const next = () => ++seq
+
+export async function makeShop(app: App, id = `shop-${next()}`): Promise<string> {
+  await app.db.insertInto('shops').values({ id, name: `Shop ${id}`, created_at: app.clock.now() }).onConflict((oc) => oc.doNothing()).execute()
+  return id
+}
+
+export interface TestStaff {
+  id: string
+  username: string
+  roles: Role[]
+  shopId: string | null
+  token: string
+  actor: StaffActor
+}
+
+/** A staff member with a signed-in session (token usable as a bearer token). */
+export async function makeStaff(app: App, roles: Role[], options: { shopId?: string | null } = {}): Promise<TestStaff> {
+  const shopId = options.shopId === undefined ? (roles.includes('agent') || roles.includes('supervisor') ? await makeShop(app) : null) : options.shopId
+  const username = `${roles[0].replaceAll('_', '')}.${next()}.${randomUUID().slice(0, 6)}`
+  const id = randomUUID()
+  const passwordHash = await hashPassword(PASSWORD)
+  await runCommand(app.deps, SYSTEM, async (ctx) => {
+    await ctx.tx
+      .insertInto('staff')
+      .values({ id, username, display_name: username, password_hash: passwordHash, roles, shop_id: shopId, status: 'active', created_at: ctx.now, updated_at: ctx.now })
+      .execute()
+    return audited(id, [await recordAudit(ctx, { action: 'staff.created', after: { staff_id: id, roles, shop_id: shopId } })])
+  })
+  const out = await signIn(app.deps, { username, password: PASSWORD, client: {}, ttlHours: 12 })
+  const actor: StaffActor = { kind: 'staff', staffId: id, sessionId: out.session.id, username, roles, shopId, client: {} }
+  return { id, username, roles, shopId, token: out.token, actor }
+}
+
+let rangeBase = 85512100000
+/** Imports a fresh range of `size` numbers (Cambodian mobile) and returns their MSISDNs. */
+export async function makeRange(app: App, size = 10): Promise<string[]> {
+  const first = rangeBase
+  rangeBase += Math.max(size, 1000)
+  const range = parseRange(`+${first}`, `+${first + size - 1}`)
+  await runCommand(app.deps, SYSTEM, (ctx) => importRange(ctx, range, 'standard'))
+  return Array.from({ length: size }, (_, i) => `+${first + i}`)
+}
+
+let iccidBase = 8985501000000000000n
+/** Imports `count` SIMs and allocates them to the shop; returns their ICCIDs. */
+export async function makeSims(app: App, shopId: string, count = 1): Promise<string[]> {
+  const rows = Array.from({ length: count }, () => {
+    iccidBase += 1n
+    return { iccid: iccidBase.toString(), imsi: `45606${iccidBase.toString().slice(-10)}` }
+  })
+  await runCommand(app.deps, SYSTEM, (ctx) => importSims(ctx, rows.map((r) => `${r.iccid},${r.imsi}`).join('\n')))
+  await runCommand(app.deps, SYSTEM, (ctx) => allocateSims(ctx, shopId, count))
+  return rows.map((r) => r.iccid)
+}
+
+export function newSubscriber(overrides: Partial<NewSubscriber> = {}): NewSubscriber {
+  return {
+    party_kind: 'person',
+    account_type: 'prepaid',
+    name: 'Sokha Chan',
+    kyc_doc_kind: 'national_id',
+    kyc_doc_number: `KH${100000 + next()}`,
+    language: 'km',
+    ...overrides,
+  }
+}
+
+/** An active number held by a new subscriber, sold by `agent` (made if not given). */
+export async function makeActiveNumber(app: App, options: { agent?: TestStaff; msisdn?: string } = {}) {
+  const agent = options.agent ?? (await makeStaff(app, ['agent']))
+  const msisdn = options.msisdn ?? (await makeRange(app, 1))[0]
+  const [iccid] = await makeSims(app, agent.shopId as string, 1)
+  const sale = await runCommand(app.deps, agent.actor, (ctx) => sellNumber(ctx, agent.actor, { msisdn, iccid, subscriber: newSubscriber() }, app.config.kycKey))
+  return { msisdn, iccid, agent, sale }
+}

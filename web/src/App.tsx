@@ -1,0 +1,61 @@
+import { can } from './access'
+import { ErrorBoundary } from './components/ErrorBoundary'
+import { Layout } from './components/Layout'
+import { Link } from './components/Link'
+import { Empty, ErrorBox, Loading, toApiError } from './components/Status'
+import { SignInPage } from './pages/signin/SignInPage'
+import { match, useLocation } from './router'
+import { ROUTES } from './routes'
+import { useMe } from './session'
+
+export function App() {
+  const { path } = useLocation()
+  const onSignIn = path === '/sign-in'
+  const me = useMe(!onSignIn)
+
+  if (onSignIn)
+    return (
+      <ErrorBoundary resetKey={path}>
+        <SignInPage />
+      </ErrorBoundary>
+    )
+  if (me.isPending) return <div className="center-page"><Loading what="Opening the console" /></div>
+  if (me.error || !me.data) {
+    const e = toApiError(me.error)
+    if (e.status === 401) return <div className="center-page"><Loading what="Taking you to sign-in" /></div>
+    return (
+      <div className="center-page">
+        <ErrorBox error={e} title="Could not open the console" onRetry={() => me.refetch()} />
+        <p>
+          <Link to="/sign-in">Go to sign-in</Link>
+        </p>
+      </div>
+    )
+  }
+
+  let content = (
+    <Empty title="Page not found">
+      There is no page at <code>{path}</code>. Use the menu on the left, or <Link to="/">go to the dashboard</Link>.
+    </Empty>
+  )
+  for (const r of ROUTES) {
+    const params = match(r.pattern, path)
+    if (!params) continue
+    content =
+      r.area && !can(me.data.staff.roles, r.area) ? (
+        <Empty title="Not available for your roles">
+          This page needs a role you do not hold ({me.data.staff.roles.join(', ') || 'none'}).{' '}
+          <Link to="/">Back to the dashboard</Link>.
+        </Empty>
+      ) : (
+        <>{r.render(params, me.data)}</>
+      )
+    break
+  }
+
+  return (
+    <Layout me={me.data}>
+      <ErrorBoundary resetKey={path}>{content}</ErrorBoundary>
+    </Layout>
+  )
+}

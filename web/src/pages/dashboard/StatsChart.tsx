@@ -1,0 +1,26 @@
+// Loaded lazily: recharts is most of the bundle and only the dashboard needs it.
+import { Bar, BarChart, CartesianGrid, Cell, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts'
+import { STATE_COLORS } from '../../colors'
+import { label } from '../../format'
+import { NUMBER_STATES, type Stats } from '../../types'
+
+export default function StatsChart({ byState }: { byState: Stats['by_state'] }) {
+  const data = NUMBER_STATES.map((st) => ({ state: st, name: label(st), count: byState[st] ?? 0 }))
+  return (
+    <div className="chart" role="img" aria-label="Bar chart of numbers by state" data-testid="stats-chart">
+      <ResponsiveContainer width="100%" height={240}>
+        <BarChart data={data}>
+          <CartesianGrid strokeDasharray="3 3" vertical={false} />
+          <XAxis dataKey="name" tick={{ fontSize: 12 }} interval={0} />
+          <YAxis allowDecimals={false} tick={{ fontSize: 12 }} width={48} />
+          <Tooltip />
+          <Bar dataKey="count" name="numbers">
+            {NUMBER_STATES.map((st) => (
+              <Cell key={st} fill={STATE_COLORS[st]} />
+            ))}
+          </Bar>
+        </BarChart>
+      </ResponsiveContainer>
+    </div>
+  )
+}

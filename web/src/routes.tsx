@@ -1,0 +1,29 @@
+import type { ReactNode } from 'react'
+import type { Area } from './access'
+import { AlertsPage } from './pages/alerts/AlertsPage'
+import { DashboardPage } from './pages/dashboard/DashboardPage'
+import { InventoryPage } from './pages/inventory/InventoryPage'
+import { NumberDetailPage } from './pages/number/NumberDetailPage'
+import { NumbersPage } from './pages/numbers/NumbersPage'
+import { SellPage } from './pages/sell/SellPage'
+import { SimPage } from './pages/sim/SimPage'
+import { SubscriberPage } from './pages/subscriber/SubscriberPage'
+import type { Me } from './types'
+
+export interface Route {
+  pattern: string
+  area: Area | null
+  render: (params: Record<string, string>, me: Me) => ReactNode
+}
+
+/** Every page of the console after sign-in. `area` decides who may open it (see access.ts). */
+export const ROUTES: Route[] = [
+  { pattern: '/', area: null, render: (_, me) => <DashboardPage me={me} /> },
+  { pattern: '/numbers', area: 'numbers', render: () => <NumbersPage /> },
+  { pattern: '/numbers/:msisdn', area: 'numbers', render: (p) => <NumberDetailPage msisdn={p.msisdn} /> },
+  { pattern: '/numbers/:msisdn/sell', area: 'sell', render: (p, me) => <SellPage msisdn={p.msisdn} me={me} /> },
+  { pattern: '/sims/:iccid', area: 'numbers', render: (p) => <SimPage iccid={p.iccid} /> },
+  { pattern: '/subscribers/:id', area: 'lookup', render: (p) => <SubscriberPage id={p.id} /> },
+  { pattern: '/alerts', area: 'alerts', render: () => <AlertsPage /> },
+  { pattern: '/inventory', area: 'inventory', render: () => <InventoryPage /> },
+]
