@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { delimiter, dirname, join } from 'node:path'
+import { delimiter, dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 
@@ -99,14 +99,18 @@ async function runSuite(suite, extraEnv) {
   } catch {}
   const passed = report?.numPassedTests ?? 0
   const failed = report?.numFailedTests ?? 0
+  // A file that fails to import, or whose beforeAll throws, fails with no failed test in it.
   const brokenFiles = (report?.testResults ?? []).filter(
-    (f) => f.status === 'failed' && f.assertionResults.length === 0,
+    (f) => f.status === 'failed' && !f.assertionResults.some((a) => a.status === 'failed'),
   )
   const problems = []
   if (exit.error) problems.push(`could not start vitest: ${exit.error.message}`)
   if (exit.signal) problems.push(`vitest killed by ${exit.signal}`)
   if (!report) problems.push('vitest wrote no JSON report')
-  if (brokenFiles.length > 0) problems.push(`${brokenFiles.length} file(s) failed to load or failed in a hook`)
+  if (brokenFiles.length > 0)
+    problems.push(
+      `failed outside any test (import or hook): ${brokenFiles.map((f) => relative(ROOT, f.name)).join(', ')}`,
+    )
   if (exit.code !== 0 && failed === 0 && problems.length === 0)
     problems.push(`vitest exited ${exit.code} with no failed test`)
   results.push({ suite, state: 'ran', passed, failed, seconds, problems, ok: exit.code === 0 && problems.length === 0 })

@@ -34,7 +34,7 @@ export interface MachineClientsTable {
   name: string
   secret_hash: string
   scopes: string[]
-  status: 'active' | 'disabled'
+  status: ColumnType<'active' | 'disabled', 'active' | 'disabled' | undefined, 'active' | 'disabled'>
   is_demo: Generated<boolean>
   created_at: Timestamp
 }

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto'
 import { type QueryResult, type RawBuilder, sql } from 'kysely'
 import type { CommandContext } from '../audit/record.ts'
+import { DEMO_SHOPS } from './seed-accounts.ts'
 import {
   type DemoPlan,
   GOLDEN_FIRST,
@@ -158,7 +159,7 @@ export async function loadHoldings(ctx: CommandContext, p: DemoPlan, salt: strin
            CASE WHEN j < ${sims.bound}::int THEN 'bound' WHEN j < ${allocatedFrom}::int THEN 'deactivated'
                 WHEN j < ${allocatedFrom + sims.allocated}::int THEN 'allocated' ELSE 'in_stock' END,
            CASE WHEN j >= ${allocatedFrom}::int AND j < ${allocatedFrom + sims.allocated}::int
-                THEN (ARRAY['phnom-penh-central', 'siem-reap', 'battambang'])[1 + j % 3] END,
+                THEN (${DEMO_SHOPS.map((shop) => shop.id)}::text[])[1 + j % ${DEMO_SHOPS.length}::int] END,
            ${now}::timestamptz
     FROM generate_series(0, ${sims.total - 1}::int) AS j`.execute(tx)
 
@@ -169,11 +170,7 @@ export async function loadHoldings(ctx: CommandContext, p: DemoPlan, salt: strin
            past_started_at, past_ended_at, CASE WHEN slot % 3 = 0 THEN 'termination' ELSE 'inactivity' END
     FROM ${plan} WHERE past_holder IS NOT NULL`.execute(tx)
 
-  // Aging numbers were withdrawn in the legacy system, so each passes through active here. The deferred
-  // custody_number_held trigger checks a custody as it was inserted, not as it is at commit, so a custody opened
-  // and closed in one transaction would fail it; checked immediately instead, it runs right after the statement
-  // that opens the custody and activates its number, and passes.
-  await sql`SET CONSTRAINTS custody_number_held IMMEDIATE`.execute(tx)
+  // Aging numbers were withdrawn in the legacy system, so each passes through active here.
   const opened = await sql`
     WITH opened AS (
       INSERT INTO custodies (id, msisdn, subscriber_id, basis, migration_batch_id, started_at)
@@ -183,7 +180,6 @@ export async function loadHoldings(ctx: CommandContext, p: DemoPlan, salt: strin
     UPDATE numbers n SET state = 'active', state_changed_at = opened.started_at
     FROM opened WHERE n.msisdn = opened.msisdn AND n.state = 'available'`.execute(tx)
   expectRows(opened, p.aging, 'aging numbers activated')
-  await sql`SET CONSTRAINTS custody_number_held DEFERRED`.execute(tx)
 
   const held = await sql`
     INSERT INTO custodies (id, msisdn, subscriber_id, basis, migration_batch_id, started_at)

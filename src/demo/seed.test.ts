@@ -14,14 +14,18 @@ describe('seedDemo', () => {
   let database: Database
   let summary: DemoSummary
   let seedMs: number
+  let seedCpuMs: number
 
   beforeAll(async () => {
     database = await openTestDatabase()
     const started = performance.now()
+    const cpu = process.cpuUsage()
     summary = await seedDemo({ db: database.db, clock: new ManualClock(NOW) })
+    const used = process.cpuUsage(cpu)
+    seedCpuMs = (used.user + used.system) / 1000
     seedMs = performance.now() - started
     console.info(
-      `demo seed took ${Math.round(seedMs)} ms`,
+      `demo seed took ${Math.round(seedMs)} ms (${Math.round(seedCpuMs)} ms of this process's CPU)`,
       JSON.stringify({ numbers: summary.numbers.byState, sims: summary.sims.byState }),
     )
   })
@@ -31,8 +35,11 @@ describe('seedDemo', () => {
 
   const rows = async <T>(query: RawBuilder<T>) => (await query.execute(database.db)).rows
 
+  // About 2 s on an idle machine. CPU time rather than wall time: on a busy two-core CI machine the wall clock
+  // measures the neighbours. (PGlite runs in this process, so its work counts; on PostgreSQL the server's does not.)
   it('loads in a few seconds', () => {
-    expect(seedMs).toBeLessThan(10_000)
+    expect(seedCpuMs).toBeLessThan(10_000)
+    expect(seedMs).toBeLessThan(60_000)
   })
 
   it('fills the ranges with numbers in every state the demo needs', async () => {

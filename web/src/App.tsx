@@ -1,3 +1,4 @@
+import type { ReactNode } from 'react'
 import { can } from './access'
 import { ErrorBoundary } from './components/ErrorBoundary'
 import { Layout } from './components/Layout'
@@ -19,10 +20,20 @@ export function App() {
         <SignInPage />
       </ErrorBoundary>
     )
-  if (me.isPending) return <div className="center-page"><Loading what="Opening the console" /></div>
+  if (me.isPending)
+    return (
+      <div className="center-page">
+        <Loading what="Opening the console" />
+      </div>
+    )
   if (me.error || !me.data) {
     const e = toApiError(me.error)
-    if (e.status === 401) return <div className="center-page"><Loading what="Taking you to sign-in" /></div>
+    if (e.status === 401)
+      return (
+        <div className="center-page">
+          <Loading what="Taking you to sign-in" />
+        </div>
+      )
     return (
       <div className="center-page">
         <ErrorBox error={e} title="Could not open the console" onRetry={() => me.refetch()} />
@@ -33,9 +44,9 @@ export function App() {
     )
   }
 
-  let content = (
+  let content: ReactNode = (
     <Empty title="Page not found">
-      There is no page at <code>{path}</code>. Use the menu on the left, or <Link to="/">go to the dashboard</Link>.
+      There is no page at <code>{path}</code>. Use the menu, or <Link to="/">go to the dashboard</Link>.
     </Empty>
   )
   for (const r of ROUTES) {
@@ -48,7 +59,7 @@ export function App() {
           <Link to="/">Back to the dashboard</Link>.
         </Empty>
       ) : (
-        <>{r.render(params, me.data)}</>
+        r.render(params, me.data)
       )
     break
   }

@@ -2,8 +2,10 @@
 const HINTS: Record<string, string> = {
   number_in_custody:
     'This number already has a holder. An active number changes hands only by a transfer request with the consent of both subscribers.',
-  number_reserved: 'Another agent holds the reservation on this number. Wait for it to expire or choose another number.',
-  sim_not_available: 'That SIM is no longer available to sell (already bound, deactivated or not in your shop). Choose another SIM.',
+  number_reserved:
+    'Another agent holds the reservation on this number. Wait for it to expire or choose another number.',
+  sim_not_available:
+    'That SIM is no longer available to sell (already bound, deactivated or not in your shop). Choose another SIM.',
   number_not_available: 'The number is not in a state that allows this. Reload the page to see its current state.',
   held: 'A protective hold is on this number: nothing about its custody or SIM may change.',
   number_held: 'A protective hold is on this number: nothing about its custody or SIM may change.',

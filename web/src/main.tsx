@@ -1,8 +1,8 @@
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query'
 import { StrictMode } from 'react'
 import { createRoot } from 'react-dom/client'
-import { ApiError } from './api'
 import { App } from './App'
+import { ApiError } from './api'
 import './styles.css'
 
 const queryClient = new QueryClient({

@@ -145,7 +145,8 @@ CREATE TRIGGER binding_close_only BEFORE UPDATE OR DELETE ON sim_bindings FOR EA
 -- At commit, an open custody's number must be held (active or suspended).
 CREATE FUNCTION custody_number_held() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
 BEGIN
-  IF NEW.ended_at IS NULL AND NOT EXISTS (
+  -- NEW is the row as inserted; re-read it, since it may have been closed later in the same transaction.
+  IF EXISTS (SELECT 1 FROM custodies c WHERE c.id = NEW.id AND c.ended_at IS NULL) AND NOT EXISTS (
        SELECT 1 FROM numbers n WHERE n.msisdn = NEW.msisdn AND n.state IN ('active', 'suspended')) THEN
     RAISE EXCEPTION 'custody of % is open but the number is not held', NEW.msisdn USING ERRCODE = 'NG004';
   END IF;

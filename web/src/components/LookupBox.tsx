@@ -43,7 +43,7 @@ export function LookupBox() {
   }
 
   return (
-    <form className="lookup" onSubmit={submit} role="search" data-testid="lookup-form">
+    <form className="lookup" onSubmit={submit} data-testid="lookup-form">
       <input
         type="search"
         value={q}

@@ -68,12 +68,19 @@ export function QueryView<T>({
 }) {
   if (q.isPending) return <Loading what={what ? `Loading ${what}` : 'Loading'} />
   if (q.error || q.data === undefined)
-    return <ErrorBox error={q.error ?? new Error('No data')} title={what ? `Could not load ${what}` : undefined} onRetry={() => q.refetch()} />
+    return (
+      <ErrorBox
+        error={q.error ?? new Error('No data')}
+        title={what ? `Could not load ${what}` : undefined}
+        onRetry={() => q.refetch()}
+      />
+    )
   return <>{children(q.data)}</>
 }
 
 export function Field({ label, children, hint }: { label: string; children: ReactNode; hint?: ReactNode }) {
   return (
+    // biome-ignore lint/a11y/noLabelWithoutControl: the control is passed in as children
     <label className="field">
       <span className="field-label">{label}</span>
       {children}

@@ -20,8 +20,8 @@ export function AlertsPage() {
       <h1>Alerts</h1>
       <p className="muted">
         Refused attempts and signals for a person to look at. <span className="sev-key risk">risk</span> needs action,{' '}
-        <span className="sev-key warning">warning</span> needs a look, <span className="sev-key info">info</span> is for the
-        record.
+        <span className="sev-key warning">warning</span> needs a look, <span className="sev-key info">info</span> is for
+        the record.
       </p>
       <div className="filters">
         <label className="field inline">
@@ -43,8 +43,8 @@ export function AlertsPage() {
         {(p) =>
           p.items.length === 0 ? (
             <Empty title={severity ? `No ${severity} alerts` : 'No alerts'}>
-              Nothing has been raised{severity ? ' at this severity; choose “all” to see the rest' : ' yet'}. Alerts appear
-              here when an attempt is refused or a rule needs a person to decide.
+              Nothing has been raised{severity ? ' at this severity; choose “all” to see the rest' : ' yet'}. Alerts
+              appear here when an attempt is refused or a rule needs a person to decide.
             </Empty>
           ) : (
             <AlertsTable items={p.items} />

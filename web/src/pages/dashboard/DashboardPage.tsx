@@ -10,7 +10,13 @@ export function DashboardPage({ me }: { me: Me }) {
     <div className="page" data-testid="page-dashboard">
       <h1>Dashboard</h1>
       <p className="muted">
-        Welcome, {me.staff.display_name}.{me.staff.shop_id && <> Shop <code>{me.staff.shop_id}</code>.</>}
+        Welcome, {me.staff.display_name}.
+        {me.staff.shop_id && (
+          <>
+            {' '}
+            Shop <code>{me.staff.shop_id}</code>.
+          </>
+        )}
       </p>
       <div className="grid two">
         {can(roles, 'numbers') && <StatsCard />}

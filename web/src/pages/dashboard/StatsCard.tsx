@@ -9,7 +9,10 @@ import { NUMBER_STATES, type Stats } from '../../types'
 const StatsChart = lazy(() => import('./StatsChart'))
 
 export function StatsCard() {
-  const q = useQuery({ queryKey: ['stats', 'numbers'], queryFn: ({ signal }) => api<Stats>('/api/v1/stats/numbers', { signal }) })
+  const q = useQuery({
+    queryKey: ['stats', 'numbers'],
+    queryFn: ({ signal }) => api<Stats>('/api/v1/stats/numbers', { signal }),
+  })
   return (
     <section className="card" data-testid="stats-card">
       <h2>Numbers by state</h2>

@@ -8,13 +8,13 @@ export default function StatsChart({ byState }: { byState: Stats['by_state'] }) 
   const data = NUMBER_STATES.map((st) => ({ state: st, name: label(st), count: byState[st] ?? 0 }))
   return (
     <div className="chart" role="img" aria-label="Bar chart of numbers by state" data-testid="stats-chart">
-      <ResponsiveContainer width="100%" height={240}>
-        <BarChart data={data}>
-          <CartesianGrid strokeDasharray="3 3" vertical={false} />
-          <XAxis dataKey="name" tick={{ fontSize: 12 }} interval={0} />
-          <YAxis allowDecimals={false} tick={{ fontSize: 12 }} width={48} />
+      <ResponsiveContainer width="100%" height={250}>
+        <BarChart data={data} layout="vertical" margin={{ left: 8, right: 16 }}>
+          <CartesianGrid strokeDasharray="3 3" horizontal={false} />
+          <XAxis type="number" allowDecimals={false} tick={{ fontSize: 12 }} />
+          <YAxis type="category" dataKey="name" tick={{ fontSize: 12 }} width={80} interval={0} />
           <Tooltip />
-          <Bar dataKey="count" name="numbers">
+          <Bar dataKey="count" name="numbers" isAnimationActive={false}>
             {NUMBER_STATES.map((st) => (
               <Cell key={st} fill={STATE_COLORS[st]} />
             ))}

@@ -11,7 +11,11 @@ export function AllocatePanel() {
   const [shopId, setShopId] = useState('')
   const [count, setCount] = useState('10')
   const alloc = useMutation({
-    mutationFn: () => api<{ allocated: number }>('/api/v1/sims/allocate', { method: 'POST', body: { shop_id: shopId, count: Number(count) } }),
+    mutationFn: () =>
+      api<{ allocated: number }>('/api/v1/sims/allocate', {
+        method: 'POST',
+        body: { shop_id: shopId, count: Number(count) },
+      }),
     onSuccess: () => qc.invalidateQueries({ queryKey: ['sims'] }),
   })
   return (
@@ -40,9 +44,22 @@ export function AllocatePanel() {
                 </select>
               </Field>
               <Field label="How many SIMs">
-                <input type="number" min={1} max={100000} value={count} onChange={(e) => setCount(e.target.value)} required data-testid="allocate-count" />
+                <input
+                  type="number"
+                  min={1}
+                  max={100000}
+                  value={count}
+                  onChange={(e) => setCount(e.target.value)}
+                  required
+                  data-testid="allocate-count"
+                />
               </Field>
-              <button type="submit" className="btn primary" disabled={alloc.isPending || !shopId} data-testid="allocate-submit">
+              <button
+                type="submit"
+                className="btn primary"
+                disabled={alloc.isPending || !shopId}
+                data-testid="allocate-submit"
+              >
                 {alloc.isPending ? 'Allocating…' : 'Allocate'}
               </button>
             </form>

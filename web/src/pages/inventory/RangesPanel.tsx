@@ -12,7 +12,8 @@ export function RangesPanel() {
   const [last, setLast] = useState('')
   const [category, setCategory] = useState('standard')
   const add = useMutation({
-    mutationFn: () => api<Range>('/api/v1/ranges', { method: 'POST', body: { first: first.trim(), last: last.trim(), category } }),
+    mutationFn: () =>
+      api<Range>('/api/v1/ranges', { method: 'POST', body: { first: first.trim(), last: last.trim(), category } }),
     onSuccess: () => {
       setFirst('')
       setLast('')
@@ -29,7 +30,9 @@ export function RangesPanel() {
       <QueryView q={q} what="ranges">
         {(p) =>
           p.items.length === 0 ? (
-            <Empty title="No ranges imported">Import the first range with the form below; its numbers become available.</Empty>
+            <Empty title="No ranges imported">
+              Import the first range with the form below; its numbers become available.
+            </Empty>
           ) : (
             <div className="table-wrap">
               <table className="table" data-testid="ranges-table">
@@ -68,10 +71,26 @@ export function RangesPanel() {
         data-testid="range-form"
       >
         <Field label="First MSISDN">
-          <input className="mono" value={first} onChange={(e) => setFirst(e.target.value)} placeholder="+85512000000" required aria-invalid={bad === 'first' || undefined} data-testid="range-first" />
+          <input
+            className="mono"
+            value={first}
+            onChange={(e) => setFirst(e.target.value)}
+            placeholder="+85512000000"
+            required
+            aria-invalid={bad === 'first' || undefined}
+            data-testid="range-first"
+          />
         </Field>
         <Field label="Last MSISDN">
-          <input className="mono" value={last} onChange={(e) => setLast(e.target.value)} placeholder="+85512000999" required aria-invalid={bad === 'last' || undefined} data-testid="range-last" />
+          <input
+            className="mono"
+            value={last}
+            onChange={(e) => setLast(e.target.value)}
+            placeholder="+85512000999"
+            required
+            aria-invalid={bad === 'last' || undefined}
+            data-testid="range-last"
+          />
         </Field>
         <Field label="Category">
           <select value={category} onChange={(e) => setCategory(e.target.value)} data-testid="range-category">

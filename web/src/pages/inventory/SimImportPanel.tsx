@@ -10,7 +10,8 @@ export function SimImportPanel() {
   const qc = useQueryClient()
   const [csv, setCsv] = useState('')
   const imp = useMutation({
-    mutationFn: () => api<{ imported: number; input_sha256: string }>('/api/v1/sims/import', { method: 'POST', body: { csv } }),
+    mutationFn: () =>
+      api<{ imported: number; input_sha256: string }>('/api/v1/sims/import', { method: 'POST', body: { csv } }),
     onSuccess: () => {
       setCsv('')
       qc.invalidateQueries({ queryKey: ['sims'] })
@@ -26,17 +27,34 @@ export function SimImportPanel() {
           imp.mutate()
         }}
       >
-        <Field label="CSV with a header line iccid,imsi" hint={rows > 0 ? `${rows} data line(s)` : 'Paste the supplier file here.'}>
-          <textarea className="mono" rows={8} value={csv} onChange={(e) => setCsv(e.target.value)} placeholder={EXAMPLE} required data-testid="sim-import-csv" />
+        <Field
+          label="CSV with a header line iccid,imsi"
+          hint={rows > 0 ? `${rows} data line(s)` : 'Paste the supplier file here.'}
+        >
+          <textarea
+            className="mono"
+            rows={8}
+            value={csv}
+            onChange={(e) => setCsv(e.target.value)}
+            placeholder={EXAMPLE}
+            required
+            data-testid="sim-import-csv"
+          />
         </Field>
-        <button type="submit" className="btn primary" disabled={imp.isPending || !csv.trim()} data-testid="sim-import-submit">
+        <button
+          type="submit"
+          className="btn primary"
+          disabled={imp.isPending || !csv.trim()}
+          data-testid="sim-import-submit"
+        >
           {imp.isPending ? 'Importing…' : 'Import SIMs'}
         </button>
       </form>
       {imp.error && <ErrorBox error={imp.error} title="SIMs not imported" />}
       {imp.data && (
         <p className="ok-note" data-testid="sim-import-ok">
-          Imported {fmtCount(imp.data.imported)} SIMs. Input SHA-256 <code className="hash">{imp.data.input_sha256}</code>
+          Imported {fmtCount(imp.data.imported)} SIMs. Input SHA-256{' '}
+          <code className="hash">{imp.data.input_sha256}</code>
         </p>
       )}
     </section>

@@ -10,7 +10,11 @@ function actorText(a: Actor): string {
 
 function Json({ v }: { v: unknown }) {
   const s = fmtJson(v)
-  return <code className="json" title={s}>{s}</code>
+  return (
+    <code className="json" title={s}>
+      {s}
+    </code>
+  )
 }
 
 /** The number's audit leaves, as recorded in the tamper-evident log. */

@@ -5,7 +5,15 @@ import { ErrorBox } from '../../components/Status'
 import type { Abilities } from '../../types'
 
 /** Reserve / release / sell, each shown only when the server's abilities allow it. */
-export function NumberActions({ msisdn, abilities, compact }: { msisdn: string; abilities: Abilities; compact?: boolean }) {
+export function NumberActions({
+  msisdn,
+  abilities,
+  compact,
+}: {
+  msisdn: string
+  abilities: Abilities
+  compact?: boolean
+}) {
   const qc = useQueryClient()
   const done = () => {
     qc.invalidateQueries({ queryKey: ['numbers'] })
@@ -29,12 +37,24 @@ export function NumberActions({ msisdn, abilities, compact }: { msisdn: string; 
     <div className="number-actions">
       <div className="actions">
         {abilities.reserve && (
-          <button type="button" className={size} disabled={busy} onClick={() => reserve.mutate()} data-testid="reserve-button">
+          <button
+            type="button"
+            className={size}
+            disabled={busy}
+            onClick={() => reserve.mutate()}
+            data-testid="reserve-button"
+          >
             {reserve.isPending ? 'Reserving…' : 'Reserve'}
           </button>
         )}
         {abilities.release && (
-          <button type="button" className={`${size} ghost`} disabled={busy} onClick={() => release.mutate()} data-testid="release-button">
+          <button
+            type="button"
+            className={`${size} ghost`}
+            disabled={busy}
+            onClick={() => release.mutate()}
+            data-testid="release-button"
+          >
             {release.isPending ? 'Releasing…' : 'Release'}
           </button>
         )}

@@ -26,7 +26,9 @@ export function NumbersPage() {
     queryKey: ['numbers', { state, category, prefix }],
     initialPageParam: null as string | null,
     queryFn: ({ pageParam, signal }) =>
-      api<Page<NumberItem>>(`/api/v1/numbers${qs({ state, category, prefix, limit: PAGE, after: pageParam })}`, { signal }),
+      api<Page<NumberItem>>(`/api/v1/numbers${qs({ state, category, prefix, limit: PAGE, after: pageParam })}`, {
+        signal,
+      }),
     getNextPageParam: (last) => last.next_after ?? null,
   })
   const items = q.data?.pages.flatMap((p) => p.items) ?? []
@@ -44,7 +46,11 @@ export function NumbersPage() {
       >
         <label className="field inline">
           <span className="field-label">State</span>
-          <select value={state} onChange={(e) => setFilter({ state: e.target.value })} data-testid="numbers-filter-state">
+          <select
+            value={state}
+            onChange={(e) => setFilter({ state: e.target.value })}
+            data-testid="numbers-filter-state"
+          >
             <option value="">all</option>
             {NUMBER_STATES.map((s) => (
               <option key={s} value={s}>
@@ -55,7 +61,11 @@ export function NumbersPage() {
         </label>
         <label className="field inline">
           <span className="field-label">Category</span>
-          <select value={category} onChange={(e) => setFilter({ category: e.target.value })} data-testid="numbers-filter-category">
+          <select
+            value={category}
+            onChange={(e) => setFilter({ category: e.target.value })}
+            data-testid="numbers-filter-category"
+          >
             <option value="">all</option>
             <option value="standard">standard</option>
             <option value="golden">golden</option>
@@ -137,7 +147,13 @@ export function NumbersPage() {
           <div className="table-foot">
             <span className="muted">{items.length} shown</span>
             {q.hasNextPage && (
-              <button type="button" className="btn" disabled={q.isFetchingNextPage} onClick={() => q.fetchNextPage()} data-testid="numbers-more">
+              <button
+                type="button"
+                className="btn"
+                disabled={q.isFetchingNextPage}
+                onClick={() => q.fetchNextPage()}
+                data-testid="numbers-more"
+              >
                 {q.isFetchingNextPage ? 'Loading…' : 'Load more'}
               </button>
             )}

@@ -51,7 +51,11 @@ export function SellPage({ msisdn, me }: { msisdn: string; me: Me }) {
   return (
     <div className="page" data-testid="page-sell">
       <p className="crumbs">
-        <Link to="/numbers">Numbers</Link> / <Link to={`/numbers/${seg(msisdn)}`} className="mono">{msisdn}</Link> / sell
+        <Link to="/numbers">Numbers</Link> /{' '}
+        <Link to={`/numbers/${seg(msisdn)}`} className="mono">
+          {msisdn}
+        </Link>{' '}
+        / sell
       </p>
       <h1>
         Sell <span className="mono">{msisdn}</span>
@@ -67,13 +71,17 @@ export function SellPage({ msisdn, me }: { msisdn: string; me: Me }) {
             Custody <code>{sell.data.custody_id}</code> · subscriber{' '}
             <Link to={`/subscribers/${seg(sell.data.subscriber_id)}`}>{sell.data.subscriber_id}</Link>
           </p>
-          <Link to={`/numbers/${seg(sell.data.msisdn)}`} className="btn primary">Open the number</Link>
+          <Link to={`/numbers/${seg(sell.data.msisdn)}`} className="btn primary">
+            Open the number
+          </Link>
         </section>
       ) : (
         <QueryView q={num} what={`number ${msisdn}`}>
           {(n) =>
             !me.staff.shop_id ? (
-              <Empty title="You are not attached to a shop">Numbers are sold from a shop with its SIM stock. Ask an administrator to set your shop.</Empty>
+              <Empty title="You are not attached to a shop">
+                Numbers are sold from a shop with its SIM stock. Ask an administrator to set your shop.
+              </Empty>
             ) : (
               <form className="card" onSubmit={submit} data-testid="sell-form">
                 <p>
@@ -90,25 +98,51 @@ export function SellPage({ msisdn, me }: { msisdn: string; me: Me }) {
                 <h2>Subscriber</h2>
                 <div className="segmented" role="radiogroup">
                   <label>
-                    <input type="radio" checked={who === 'new'} onChange={() => setWho('new')} data-testid="sell-new-subscriber" /> New subscriber
+                    <input
+                      type="radio"
+                      checked={who === 'new'}
+                      onChange={() => setWho('new')}
+                      data-testid="sell-new-subscriber"
+                    />{' '}
+                    New subscriber
                   </label>
                   <label>
-                    <input type="radio" checked={who === 'existing'} onChange={() => setWho('existing')} data-testid="sell-existing-subscriber" /> Existing subscriber
+                    <input
+                      type="radio"
+                      checked={who === 'existing'}
+                      onChange={() => setWho('existing')}
+                      data-testid="sell-existing-subscriber"
+                    />{' '}
+                    Existing subscriber
                   </label>
                 </div>
                 {who === 'existing' ? (
                   <Field label="Subscriber id" hint="Find it with the lookup box, after authenticating the customer.">
-                    <input className="mono" value={subscriberId} onChange={(e) => setSubscriberId(e.target.value)} required aria-invalid={badField === 'subscriber_id' || undefined} data-testid="sell-subscriber-id" />
+                    <input
+                      className="mono"
+                      value={subscriberId}
+                      onChange={(e) => setSubscriberId(e.target.value)}
+                      required
+                      aria-invalid={badField === 'subscriber_id' || undefined}
+                      data-testid="sell-subscriber-id"
+                    />
                   </Field>
                 ) : (
                   <SubscriberFields value={sub} onChange={setSub} badField={badField} />
                 )}
                 {sell.error && <ErrorBox error={sell.error} title="Sale refused" />}
                 <div className="actions">
-                  <button type="submit" className="btn primary" disabled={sell.isPending || !iccid} data-testid="sell-submit">
+                  <button
+                    type="submit"
+                    className="btn primary"
+                    disabled={sell.isPending || !iccid}
+                    data-testid="sell-submit"
+                  >
                     {sell.isPending ? 'Selling…' : 'Sell number'}
                   </button>
-                  <Link to={`/numbers/${seg(msisdn)}`} className="btn ghost">Cancel</Link>
+                  <Link to={`/numbers/${seg(msisdn)}`} className="btn ghost">
+                    Cancel
+                  </Link>
                 </div>
               </form>
             )

@@ -17,7 +17,8 @@ export function SimPicker({
 }) {
   const q = useQuery({
     queryKey: ['sims', shopId, 'allocated'],
-    queryFn: ({ signal }) => api<Page<Sim>>(`/api/v1/sims${qs({ shop_id: shopId, state: 'allocated', limit: 200 })}`, { signal }),
+    queryFn: ({ signal }) =>
+      api<Page<Sim>>(`/api/v1/sims${qs({ shop_id: shopId, state: 'allocated', limit: 200 })}`, { signal }),
   })
   return (
     <QueryView q={q} what="your shop's SIMs">

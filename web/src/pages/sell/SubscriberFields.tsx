@@ -42,34 +42,72 @@ export function SubscriberFields({
   return (
     <div className="form-grid">
       <Field label="Party">
-        <select value={value.party_kind} onChange={(e) => set('party_kind', e.target.value as NewSubscriber['party_kind'])} aria-invalid={bad('party_kind')} data-testid="sell-party-kind">
+        <select
+          value={value.party_kind}
+          onChange={(e) => set('party_kind', e.target.value as NewSubscriber['party_kind'])}
+          aria-invalid={bad('party_kind')}
+          data-testid="sell-party-kind"
+        >
           {opt(['person', 'organisation'])}
         </select>
       </Field>
       <Field label="Account">
-        <select value={value.account_type} onChange={(e) => set('account_type', e.target.value as NewSubscriber['account_type'])} aria-invalid={bad('account_type')} data-testid="sell-account-type">
+        <select
+          value={value.account_type}
+          onChange={(e) => set('account_type', e.target.value as NewSubscriber['account_type'])}
+          aria-invalid={bad('account_type')}
+          data-testid="sell-account-type"
+        >
           {opt(['prepaid', 'postpaid'])}
         </select>
       </Field>
       <Field label="Full name (as on the document)">
-        <input value={value.name} onChange={(e) => set('name', e.target.value)} required aria-invalid={bad('name')} data-testid="sell-name" />
+        <input
+          value={value.name}
+          onChange={(e) => set('name', e.target.value)}
+          required
+          aria-invalid={bad('name')}
+          data-testid="sell-name"
+        />
       </Field>
       <Field label="Language for SMS">
-        <select value={value.language} onChange={(e) => set('language', e.target.value as NewSubscriber['language'])} aria-invalid={bad('language')} data-testid="sell-language">
+        <select
+          value={value.language}
+          onChange={(e) => set('language', e.target.value as NewSubscriber['language'])}
+          aria-invalid={bad('language')}
+          data-testid="sell-language"
+        >
           <option value="km">Khmer (km)</option>
           <option value="en">English (en)</option>
         </select>
       </Field>
       <Field label="ID document">
-        <select value={value.kyc_doc_kind} onChange={(e) => set('kyc_doc_kind', e.target.value as NewSubscriber['kyc_doc_kind'])} aria-invalid={bad('kyc_doc_kind')} data-testid="sell-doc-kind">
+        <select
+          value={value.kyc_doc_kind}
+          onChange={(e) => set('kyc_doc_kind', e.target.value as NewSubscriber['kyc_doc_kind'])}
+          aria-invalid={bad('kyc_doc_kind')}
+          data-testid="sell-doc-kind"
+        >
           {opt(['national_id', 'passport', 'business_registration', 'other'])}
         </select>
       </Field>
       <Field label="Document number" hint="Stored only as a keyed hash and its last 4 characters.">
-        <input value={value.kyc_doc_number} onChange={(e) => set('kyc_doc_number', e.target.value)} required autoComplete="off" aria-invalid={bad('kyc_doc_number')} data-testid="sell-doc-number" />
+        <input
+          value={value.kyc_doc_number}
+          onChange={(e) => set('kyc_doc_number', e.target.value)}
+          required
+          autoComplete="off"
+          aria-invalid={bad('kyc_doc_number')}
+          data-testid="sell-doc-number"
+        />
       </Field>
       <Field label="Alternate contact (optional)" hint="Another phone number or e-mail for notices.">
-        <input value={value.alt_contact} onChange={(e) => set('alt_contact', e.target.value)} aria-invalid={bad('alt_contact')} data-testid="sell-alt-contact" />
+        <input
+          value={value.alt_contact}
+          onChange={(e) => set('alt_contact', e.target.value)}
+          aria-invalid={bad('alt_contact')}
+          data-testid="sell-alt-contact"
+        />
       </Field>
     </div>
   )

@@ -14,7 +14,7 @@ interface SignInResponse {
 
 /** Only same-site paths are followed after sign-in. */
 function safeNext(next: string | null): string {
-  if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/sign-in')) return '/'
+  if (!next?.startsWith('/') || next.startsWith('//') || next.startsWith('/sign-in')) return '/'
   return next
 }
 
@@ -61,7 +61,6 @@ export function SignInPage() {
             value={username}
             onChange={(e) => setUsername(e.target.value)}
             required
-            autoFocus
             data-testid="sign-in-username"
           />
         </label>
@@ -86,7 +85,9 @@ export function SignInPage() {
             Demo mode: demo sign-ins are printed by <code>npm start</code>.
           </p>
         )}
-        {meta.error && <ErrorBox error={meta.error} title="Could not reach the server" onRetry={() => meta.refetch()} />}
+        {meta.error && (
+          <ErrorBox error={meta.error} title="Could not reach the server" onRetry={() => meta.refetch()} />
+        )}
       </form>
     </div>
   )

@@ -38,7 +38,9 @@ export function SimPage({ iccid }: { iccid: string }) {
             <section className="card">
               <h2>Numbers served</h2>
               {s.bindings.length === 0 ? (
-                <Empty title="Never bound">This SIM has not served a number yet. It is bound when a number is sold with it.</Empty>
+                <Empty title="Never bound">
+                  This SIM has not served a number yet. It is bound when a number is sold with it.
+                </Empty>
               ) : (
                 <div className="table-wrap">
                   <table className="table" data-testid="sim-bindings-table">
