@@ -1,5 +1,5 @@
 // Row types of the tables the application reads and writes, written by hand to match migrations/*.sql
-// (a test compares them with information_schema so they cannot drift silently).
+// (kept small enough to review beside each migration; no code generator runs at install time).
 import type { ColumnType, Generated } from 'kysely'
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>

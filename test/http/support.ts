@@ -9,6 +9,7 @@ import { runCommand } from '../../src/audit/run-command.ts'
 import type { Config } from '../../src/config.ts'
 import type { ActionName } from '../../src/domain/actions.ts'
 import { ManualClock, MovableClock } from '../../src/domain/clock.ts'
+import type { Role } from '../../src/domain/roles.ts'
 import { buildServer } from '../../src/http/server.ts'
 import { TEST_START, type TestApp, testConfig } from '../helpers/app.ts'
 import { openTestDatabase } from '../helpers/db.ts'
@@ -111,6 +112,21 @@ export async function suspendStaff(app: App, staffId: string): Promise<void> {
   })
 }
 
+/** A staff member with a password of the test's choosing, not signed in: for the sign-in tests. */
+export async function makeStaffWithPassword(app: App, roles: Role[], password: string, shopId: string | null = null) {
+  const id = randomUUID()
+  const username = `${roles[0].replaceAll('_', '')}.pw.${randomUUID().slice(0, 8)}`
+  const passwordHash = await hashPassword(password)
+  await runCommand(app.deps, SYSTEM, async (ctx) => {
+    await ctx.tx
+      .insertInto('staff')
+      .values({ id, username, display_name: username, password_hash: passwordHash, roles, shop_id: shopId, status: 'active', created_at: ctx.now, updated_at: ctx.now })
+      .execute()
+    return audited(id, [await recordAudit(ctx, { action: 'staff.created', after: { staff_id: id, roles, shop_id: shopId } })])
+  })
+  return { id, username, password, roles }
+}
+
 /** Every 4xx body is `{code, message, details}`; this checks the part the fuzz and matrix rely on. */
 export function isErrorBody(body: string): boolean {
   try {
@@ -119,4 +135,9 @@ export function isErrorBody(body: string): boolean {
   } catch {
     return false
   }
+}
+
+/** An audit envelope as stored (jsonb comes back parsed on both drivers; text would not). */
+export function envelopeOf(row: { envelope: unknown }): Record<string, unknown> & { basis?: string | null; after?: unknown; data?: Record<string, unknown> } {
+  return (typeof row.envelope === 'string' ? JSON.parse(row.envelope) : row.envelope) as Record<string, unknown>
 }
