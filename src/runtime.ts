@@ -64,7 +64,7 @@ export async function openApp(config: Config, options: { logger?: Logger } = {})
   }
 }
 
-async function refuseDemoAccounts(database: Database): Promise<void> {
+export async function refuseDemoAccounts(database: Database): Promise<void> {
   const demo = await sql<{ n: number }>`
     SELECT (SELECT count(*) FROM staff WHERE is_demo) + (SELECT count(*) FROM machine_clients WHERE is_demo) AS n`.execute(database.db)
   if (Number(demo.rows[0]?.n) > 0) {
