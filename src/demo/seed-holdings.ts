@@ -2,6 +2,8 @@
 // through the same guards as any application write: numbers enter 'available', custodies rest on an executed
 // migration batch, and states move only along the lifecycle's transitions.
 import { createHash } from 'node:crypto'
+import { DEMO_KYC_KEY } from '../config.ts'
+import { kycDocumentHash } from '../subscribers/commands.ts'
 import { type QueryResult, type RawBuilder, sql } from 'kysely'
 import type { CommandContext } from '../audit/record.ts'
 import { DEMO_SHOPS } from './seed-accounts.ts'
@@ -15,15 +17,18 @@ import {
   simLayout,
 } from './seed-plan.ts'
 
-const KYC_DEMO_KEY = 'demo-kyc-key:'
 export const ICCID_PREFIX = '8985501'
 
-/**
- * The demo's KYC document hash. The real keyed HMAC belongs to src/subscribers, whose key the database never sees;
- * PGlite has no pgcrypto, so the seed stores a plain salted SHA-256 computed in SQL. This computes the same value.
- */
+/** The demo's KYC document hash: the application's keyed hash under the demo key, so ID checks work on demo data. */
 export function demoKycHash(doc: string): string {
-  return createHash('sha256').update(`${KYC_DEMO_KEY}${doc}`, 'utf8').digest('hex')
+  return kycDocumentHash(DEMO_KYC_KEY, doc)
+}
+
+/** The document number of demo subscriber `i`, the same formula as the SQL below (kept beside it). */
+function demoDocument(i: number): string {
+  if (i % 10 === 0) return `CO-${String((i * 7919) % 100000000).padStart(8, '0')}`
+  if (i % 13 === 0) return `N${String((i * 104729) % 10000000).padStart(7, '0')}`
+  return String(100000000 + ((i * 104729) % 900000000))
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex')
@@ -128,12 +133,14 @@ export async function loadHoldings(ctx: CommandContext, p: DemoPlan, salt: strin
       FROM generate_series(0, ${size - 1}::int) AS i`.execute(tx)
   }
 
+  // The keyed hash needs the key, which stays out of SQL: computed here for each subscriber's document.
+  const kycHashes = Array.from({ length: p.subscribers }, (_, i) => demoKycHash(demoDocument(i)))
   // Subscribers: one in ten an organisation (mostly postpaid); persons mostly prepaid and Khmer-speaking.
   const subscribers = await sql`
     INSERT INTO subscribers (id, party_kind, account_type, name, kyc_doc_kind, kyc_doc_hash, kyc_doc_last4, language,
                              alt_contact, created_at)
     SELECT ${subscriberId(sql`i`)}, party_kind, account_type, name, doc_kind,
-           encode(sha256(convert_to(${KYC_DEMO_KEY}::text || doc, 'UTF8')), 'hex'), right(doc, 4), language,
+           (${kycHashes}::text[])[i + 1], right(replace(doc, '-', ''), 4), language,
            CASE WHEN i % 4 = 0 THEN '+85592' || lpad(((i * 7919) % 1000000)::text, 6, '0') END, ${now}::timestamptz
     FROM (
       SELECT i,
