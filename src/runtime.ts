@@ -50,6 +50,7 @@ export async function openApp(config: Config, options: { logger?: Logger } = {})
     let clock: Clock = new SystemClock()
     let movableClock: MovableClock | undefined
     if (config.mode === 'production') {
+      await refuseSuperuserLogin(database)
       await refuseDemoAccounts(database)
     } else {
       const saved = await database.db.selectFrom('settings').select('value').where('key', '=', CLOCK_OFFSET_KEY).executeTakeFirst()
@@ -61,6 +62,14 @@ export async function openApp(config: Config, options: { logger?: Logger } = {})
   } catch (err) {
     await close()
     throw err
+  }
+}
+
+/** A superuser login could RESET ROLE and step around every grant; production runs as a plain login. */
+async function refuseSuperuserLogin(database: Database): Promise<void> {
+  const who = await sql<{ superuser: boolean }>`SELECT rolsuper AS superuser FROM pg_roles WHERE rolname = session_user`.execute(database.db)
+  if (who.rows[0]?.superuser) {
+    throw new StartupRefusedError(['DATABASE_URL logs in as a superuser; give numguard a plain login that is a member of numguard_app'])
   }
 }
 

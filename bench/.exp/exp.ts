@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 // Experiment: import 1M numbers via importRange in a fresh schema with parts of the schema removed.
 import { randomUUID } from 'node:crypto'
 import { sql } from 'kysely'
@@ -26,7 +27,11 @@ try {
   const range = parseRange('+85512000000', '+85512999999')
   const t0 = performance.now()
   const marks: number[] = []
+  let pid = 0
+  let cpu0 = 0
   await runCommand({ db: b.database.db, clock: new SystemClock() }, { kind: 'system', component: 'exp' }, async (ctx) => {
+    pid = (await sql<{ p: number }>`SELECT pg_backend_pid() p`.execute(ctx.tx)).rows[0].p
+    cpu0 = cpuOf(pid)
     const id = randomUUID()
     await ctx.tx.insertInto('number_ranges').values({ id, first_msisdn: range.first, last_msisdn: range.last, first_value: range.firstValue.toString(), last_value: range.lastValue.toString(), size: range.size, category: 'standard', input_sha256: 'x', imported_at: ctx.now, imported_by: null }).execute()
     for (let off = 0; off < range.size; off += chunk) {
@@ -40,9 +45,15 @@ try {
     return audited(null, [await recordAudit(ctx, { action: 'range.imported', after: {} })])
   })
   const total = (performance.now() - t0) / 1000
+  const cpu = cpuOf(pid) - cpu0
   const spans = marks.map((t, i) => ((t - (i ? marks[i - 1] : t0)) / 1000).toFixed(2))
   const sizes = await sql<{ t: string; i: string }>`SELECT pg_size_pretty(pg_table_size('numbers')) t, pg_size_pretty(pg_indexes_size('numbers')) i`.execute(b.database.db)
-  console.log(`${variant} chunk=${chunk}: ${total.toFixed(2)} s  [${spans.length > 12 ? '' : spans.join(' ')}] sizes ${JSON.stringify(sizes.rows[0])}`)
+  console.log(`${variant} chunk=${chunk}: ${total.toFixed(2)} s cpu ${cpu.toFixed(2)} s [${spans.length > 12 ? '' : spans.join(' ')}] sizes ${JSON.stringify(sizes.rows[0])}`)
 } finally {
   await b.close()
+}
+
+function cpuOf(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+  return (Number(f[11]) + Number(f[12])) / 100
 }

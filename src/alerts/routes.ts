@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { App } from '../app.ts'
+import { ValidationError } from '../domain/errors.ts'
 import { errorResponses, limitQuery, msisdnPattern, msisdnFromParam } from '../http/schemas.ts'
 import { listAlerts } from './queries.ts'
 
@@ -27,11 +28,12 @@ export async function alertRoutes(server: FastifyInstance, app: App) {
     },
     async (request) => {
       const q = request.query
-      const items = await listAlerts(app.db, {
-        ...q,
-        msisdn: q.msisdn ? msisdnFromParam(q.msisdn) : undefined,
-        before: q.before ? new Date(q.before) : undefined,
-      })
+      // The date-time format admits a leap second (23:59:60), which JavaScript's Date cannot hold.
+      const before = q.before ? new Date(q.before) : undefined
+      if (before && !(before.getUTCFullYear() >= 1 && before.getUTCFullYear() <= 9999)) {
+        throw new ValidationError('before', 'before must be a date-time such as 2026-03-01T00:00:00Z')
+      }
+      const items = await listAlerts(app.db, { ...q, msisdn: q.msisdn ? msisdnFromParam(q.msisdn) : undefined, before })
       return { items }
     },
   )

@@ -18,7 +18,9 @@ type Tx = Transaction<DB>
 
 /** The smallest audit record the database accepts; its txid is a lie the trigger corrects. */
 const writeAudit = (tx: Tx) =>
-  sql`INSERT INTO audit_records (event_id, txid, recorded_at, action, envelope) VALUES (gen_random_uuid(), 0, now(), 'test', '{}')`.execute(tx)
+  sql`INSERT INTO audit_records (event_id, txid, recorded_at, action, envelope) VALUES (gen_random_uuid(), 0, now(), 'test', '{}')`.execute(
+    tx,
+  )
 
 /** Runs `work` in one transaction, with an audit record written in it unless told otherwise. */
 async function inTransaction(work: (tx: Tx) => Promise<unknown>, options: { audit?: boolean } = {}): Promise<void> {
@@ -28,7 +30,8 @@ async function inTransaction(work: (tx: Tx) => Promise<unknown>, options: { audi
   })
 }
 
-const run = (statement: RawBuilder<unknown>, options: { audit?: boolean } = {}) => inTransaction((tx) => statement.execute(tx), options)
+const run = (statement: RawBuilder<unknown>, options: { audit?: boolean } = {}) =>
+  inTransaction((tx) => statement.execute(tx), options)
 
 async function numberState(msisdn: string): Promise<string> {
   const { rows } = await sql<{ state: string }>`SELECT state FROM numbers WHERE msisdn = ${msisdn}`.execute(db)
@@ -36,25 +39,33 @@ async function numberState(msisdn: string): Promise<string> {
 }
 
 async function openCustodies(msisdn: string): Promise<number> {
-  const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM custodies WHERE msisdn = ${msisdn} AND ended_at IS NULL`.execute(db)
+  const { rows } = await sql<{
+    n: number
+  }>`SELECT count(*)::int AS n FROM custodies WHERE msisdn = ${msisdn} AND ended_at IS NULL`.execute(db)
   return rows[0].n
 }
 
 async function newNumber(state: 'available' | 'retired' = 'available'): Promise<string> {
   const msisdn = `+85512000${String(++numberSeq).padStart(3, '0')}`
-  await run(sql`INSERT INTO numbers (msisdn, range_id, category, state, state_changed_at) VALUES (${msisdn}, ${rangeId}, 'standard', ${state}, now())`)
+  await run(
+    sql`INSERT INTO numbers (msisdn, range_id, category, state, state_changed_at) VALUES (${msisdn}, ${rangeId}, 'standard', ${state}, now())`,
+  )
   return msisdn
 }
 
 async function newSubscriber(): Promise<string> {
   const id = randomUUID()
   await sql`INSERT INTO subscribers (id, party_kind, account_type, name, kyc_doc_kind, kyc_doc_hash, kyc_doc_last4, language, created_at)
-            VALUES (${id}, 'person', 'prepaid', 'Test Holder', 'national_id', ${`hash-${id}`}, '1234', 'km', now())`.execute(db)
+            VALUES (${id}, 'person', 'prepaid', 'Test Holder', 'national_id', ${`hash-${id}`}, '1234', 'km', now())`.execute(
+    db,
+  )
   return id
 }
 
 const insertSaleCustody = (tx: Tx, msisdn: string, subscriberId: string, id = randomUUID()) =>
-  sql`INSERT INTO custodies (id, msisdn, subscriber_id, basis, started_at) VALUES (${id}, ${msisdn}, ${subscriberId}, 'sale', now())`.execute(tx)
+  sql`INSERT INTO custodies (id, msisdn, subscriber_id, basis, started_at) VALUES (${id}, ${msisdn}, ${subscriberId}, 'sale', now())`.execute(
+    tx,
+  )
 
 /** An active number held by a new subscriber, sold the way sellNumber does it (custody first, then the state). */
 async function heldNumber(): Promise<{ msisdn: string; custodyId: string; subscriberId: string }> {
@@ -68,7 +79,11 @@ async function heldNumber(): Promise<{ msisdn: string; custodyId: string; subscr
   return { msisdn, custodyId, subscriberId }
 }
 
-async function newRequest(msisdn: string | null, kind: string, status: 'pending' | 'approved' | 'executed'): Promise<string> {
+async function newRequest(
+  msisdn: string | null,
+  kind: string,
+  status: 'pending' | 'approved' | 'executed',
+): Promise<string> {
   const id = randomUUID()
   await run(sql`
     INSERT INTO requests (id, kind, msisdn, status, payload, payload_sha256, requested_by, requested_at, expires_at, executed_at)
@@ -152,12 +167,16 @@ describe('invariant 1: one open custody per number, never overlapping periods', 
     const batchId = await newMigrationBatch('executed')
     const [a, b, c] = [await newSubscriber(), await newSubscriber(), await newSubscriber()]
     await run(closedMigrationCustody(msisdn, a, batchId, '2020-01-01T00:00:00Z', '2021-01-01T00:00:00Z'))
-    await expect(run(closedMigrationCustody(msisdn, b, batchId, '2020-06-01T00:00:00Z', '2022-01-01T00:00:00Z'))).rejects.toMatchObject({
+    await expect(
+      run(closedMigrationCustody(msisdn, b, batchId, '2020-06-01T00:00:00Z', '2022-01-01T00:00:00Z')),
+    ).rejects.toMatchObject({
       code: '23P01',
     })
     // '[)': a period may start at the instant the previous one ended.
     await run(closedMigrationCustody(msisdn, c, batchId, '2021-01-01T00:00:00Z', '2022-01-01T00:00:00Z'))
-    const { rows } = await sql<{ subscriber_id: string }>`SELECT subscriber_id FROM custodies WHERE msisdn = ${msisdn} ORDER BY started_at`.execute(db)
+    const { rows } = await sql<{
+      subscriber_id: string
+    }>`SELECT subscriber_id FROM custodies WHERE msisdn = ${msisdn} ORDER BY started_at`.execute(db)
     expect(rows.map((r) => r.subscriber_id)).toEqual([a, c])
   })
 })
@@ -173,7 +192,9 @@ describe('invariant 2: a custody starts only on a sale of a free number, or an e
   it('refuses a sale of a retired number (NG005)', async () => {
     const msisdn = await newNumber('retired')
     const subscriberId = await newSubscriber()
-    await expect(inTransaction((tx) => insertSaleCustody(tx, msisdn, subscriberId))).rejects.toMatchObject({ code: 'NG005' })
+    await expect(inTransaction((tx) => insertSaleCustody(tx, msisdn, subscriberId))).rejects.toMatchObject({
+      code: 'NG005',
+    })
   })
 
   it('refuses a sale that names a request (check basis_names_its_ground, 23514)', async () => {
@@ -222,8 +243,12 @@ describe('invariant 2: a custody starts only on a sale of a free number, or an e
     ] as const)('is refused when it names %s (NG005)', async (_what, kind, status, whose) => {
       const { msisdn, custodyId } = await heldNumber()
       const requestId = await newRequest(whose === 'same' ? msisdn : await newNumber(), kind, status)
-      await expect(transferTo(msisdn, custodyId, await newSubscriber(), requestId)).rejects.toMatchObject({ code: 'NG005' })
-      const { rows } = await sql<{ id: string }>`SELECT id FROM custodies WHERE msisdn = ${msisdn} AND ended_at IS NULL`.execute(db)
+      await expect(transferTo(msisdn, custodyId, await newSubscriber(), requestId)).rejects.toMatchObject({
+        code: 'NG005',
+      })
+      const { rows } = await sql<{
+        id: string
+      }>`SELECT id FROM custodies WHERE msisdn = ${msisdn} AND ended_at IS NULL`.execute(db)
       expect(rows.map((r) => r.id)).toEqual([custodyId])
     })
 
@@ -243,12 +268,16 @@ describe('invariant 2: a custody starts only on a sale of a free number, or an e
     const msisdn = await newNumber()
     const subscriberId = await newSubscriber()
     const pending = await newMigrationBatch('pending')
-    await expect(run(closedMigrationCustody(msisdn, subscriberId, pending, '2019-01-01T00:00:00Z', '2019-06-01T00:00:00Z'))).rejects.toMatchObject({
+    await expect(
+      run(closedMigrationCustody(msisdn, subscriberId, pending, '2019-01-01T00:00:00Z', '2019-06-01T00:00:00Z')),
+    ).rejects.toMatchObject({
       code: 'NG005',
     })
     const executed = await newMigrationBatch('executed')
     await run(closedMigrationCustody(msisdn, subscriberId, executed, '2019-01-01T00:00:00Z', '2019-06-01T00:00:00Z'))
-    const { rows } = await sql<{ batch: string }>`SELECT migration_batch_id AS batch FROM custodies WHERE msisdn = ${msisdn}`.execute(db)
+    const { rows } = await sql<{
+      batch: string
+    }>`SELECT migration_batch_id AS batch FROM custodies WHERE msisdn = ${msisdn}`.execute(db)
     expect(rows).toEqual([{ batch: executed }])
   })
 })
@@ -286,26 +315,42 @@ describe('invariant 6: a guarded change commits only with an audit record of its
       prepare: async () => randomUUID(),
       change: (tx, id) =>
         sql`INSERT INTO requests (id, kind, status, payload, payload_sha256, requested_by, requested_at, expires_at)
-            VALUES (${id}, 'policy_change', 'pending', '{}', ${'d'.repeat(64)}, ${staffId}, now(), now() + interval '1 day')`.execute(tx),
+            VALUES (${id}, 'policy_change', 'pending', '{}', ${'d'.repeat(64)}, ${staffId}, now(), now() + interval '1 day')`.execute(
+          tx,
+        ),
       changed: (id) => exists(sql<{ n: number }>`SELECT count(*)::int AS n FROM requests WHERE id = ${id}`),
     },
     {
       name: 'a staff member’s roles',
       prepare: async () => staffId,
       change: (tx, id) => sql`UPDATE staff SET roles = ARRAY['agent', 'supervisor'] WHERE id = ${id}`.execute(tx),
-      changed: (id) => exists(sql<{ n: number }>`SELECT count(*)::int AS n FROM staff WHERE id = ${id} AND 'supervisor' = ANY (roles)`),
+      changed: (id) =>
+        exists(
+          sql<{ n: number }>`SELECT count(*)::int AS n FROM staff WHERE id = ${id} AND 'supervisor' = ANY (roles)`,
+        ),
     },
     {
       name: 'a new custody (loaded by an executed migration batch)',
       prepare: async () => {
-        const [msisdn, subscriberId, batchId] = [await newNumber(), await newSubscriber(), await newMigrationBatch('executed')]
+        const [msisdn, subscriberId, batchId] = [
+          await newNumber(),
+          await newSubscriber(),
+          await newMigrationBatch('executed'),
+        ]
         return JSON.stringify({ msisdn, subscriberId, batchId })
       },
       change: (tx, key) => {
         const { msisdn, subscriberId, batchId } = JSON.parse(key)
-        return closedMigrationCustody(msisdn, subscriberId, batchId, '2018-01-01T00:00:00Z', '2018-02-01T00:00:00Z').execute(tx)
+        return closedMigrationCustody(
+          msisdn,
+          subscriberId,
+          batchId,
+          '2018-01-01T00:00:00Z',
+          '2018-02-01T00:00:00Z',
+        ).execute(tx)
       },
-      changed: (key) => exists(sql<{ n: number }>`SELECT count(*)::int AS n FROM custodies WHERE msisdn = ${JSON.parse(key).msisdn}`),
+      changed: (key) =>
+        exists(sql<{ n: number }>`SELECT count(*)::int AS n FROM custodies WHERE msisdn = ${JSON.parse(key).msisdn}`),
     },
     {
       name: 'a sale (custody and number state)',
@@ -319,21 +364,24 @@ describe('invariant 6: a guarded change commits only with an audit record of its
     },
   ]
 
-  it.each(cases)('refuses $name without one at COMMIT (NG001), leaving nothing behind', async ({ prepare, change, changed }) => {
-    const key = await prepare()
-    let statementsRan = false
-    await expect(
-      inTransaction(
-        async (tx) => {
-          await change(tx, key)
-          statementsRan = true
-        },
-        { audit: false },
-      ),
-    ).rejects.toMatchObject({ code: 'NG001' })
-    expect(statementsRan).toBe(true) // each statement was accepted: the refusal came at commit
-    expect(await changed(key)).toBe(false)
-  })
+  it.each(cases)(
+    'refuses $name without one at COMMIT (NG001), leaving nothing behind',
+    async ({ prepare, change, changed }) => {
+      const key = await prepare()
+      let statementsRan = false
+      await expect(
+        inTransaction(
+          async (tx) => {
+            await change(tx, key)
+            statementsRan = true
+          },
+          { audit: false },
+        ),
+      ).rejects.toMatchObject({ code: 'NG001' })
+      expect(statementsRan).toBe(true) // each statement was accepted: the refusal came at commit
+      expect(await changed(key)).toBe(false)
+    },
+  )
 
   it.each(cases)('commits $name with one', async ({ prepare, change, changed }) => {
     const key = await prepare()
@@ -346,7 +394,9 @@ describe('invariant 6: a guarded change commits only with an audit record of its
     await expect(
       inTransaction(
         async (tx) => {
-          await sql`UPDATE numbers SET state = 'reserved', reserved_by = ${staffId}, reserved_until = now() + interval '30 minutes' WHERE msisdn = ${msisdn}`.execute(tx)
+          await sql`UPDATE numbers SET state = 'reserved', reserved_by = ${staffId}, reserved_until = now() + interval '30 minutes' WHERE msisdn = ${msisdn}`.execute(
+            tx,
+          )
           await sql`SAVEPOINT cover`.execute(tx)
           await writeAudit(tx)
           await sql`ROLLBACK TO SAVEPOINT cover`.execute(tx)
@@ -361,40 +411,75 @@ describe('invariant 6: a guarded change commits only with an audit record of its
 describe('number states follow the lifecycle and custody (NG003, NG004)', () => {
   it('refuses a transition the lifecycle does not have: available → aging (NG003)', async () => {
     const msisdn = await newNumber()
-    await expect(run(sql`UPDATE numbers SET state = 'aging', state_changed_at = now() WHERE msisdn = ${msisdn}`)).rejects.toMatchObject({ code: 'NG003' })
+    await expect(
+      run(sql`UPDATE numbers SET state = 'aging', state_changed_at = now() WHERE msisdn = ${msisdn}`),
+    ).rejects.toMatchObject({ code: 'NG003' })
     expect(await numberState(msisdn)).toBe('available')
   })
 
   it('refuses active → available (NG003): a held number is never simply freed', async () => {
     const { msisdn } = await heldNumber()
-    await expect(run(sql`UPDATE numbers SET state = 'available' WHERE msisdn = ${msisdn}`)).rejects.toMatchObject({ code: 'NG003' })
+    await expect(run(sql`UPDATE numbers SET state = 'available' WHERE msisdn = ${msisdn}`)).rejects.toMatchObject({
+      code: 'NG003',
+    })
     expect(await numberState(msisdn)).toBe('active')
   })
 
   it('refuses a number entering the inventory already active (NG003)', async () => {
     const msisdn = `+85512000${String(++numberSeq).padStart(3, '0')}`
     await expect(
-      run(sql`INSERT INTO numbers (msisdn, range_id, category, state, state_changed_at) VALUES (${msisdn}, ${rangeId}, 'standard', 'active', now())`),
+      run(
+        sql`INSERT INTO numbers (msisdn, range_id, category, state, state_changed_at) VALUES (${msisdn}, ${rangeId}, 'standard', 'active', now())`,
+      ),
     ).rejects.toMatchObject({ code: 'NG003' })
   })
 
   it('refuses making a number active without a custody (NG004)', async () => {
     const msisdn = await newNumber()
-    await expect(run(sql`UPDATE numbers SET state = 'active', state_changed_at = now() WHERE msisdn = ${msisdn}`)).rejects.toMatchObject({ code: 'NG004' })
+    await expect(
+      run(sql`UPDATE numbers SET state = 'active', state_changed_at = now() WHERE msisdn = ${msisdn}`),
+    ).rejects.toMatchObject({ code: 'NG004' })
     expect(await numberState(msisdn)).toBe('available')
   })
 
   it('refuses withdrawing a number (active → aging) while its custody is open (NG004)', async () => {
     const { msisdn } = await heldNumber()
-    await expect(run(sql`UPDATE numbers SET state = 'aging', state_changed_at = now() WHERE msisdn = ${msisdn}`)).rejects.toMatchObject({ code: 'NG004' })
+    await expect(
+      run(sql`UPDATE numbers SET state = 'aging', state_changed_at = now() WHERE msisdn = ${msisdn}`),
+    ).rejects.toMatchObject({ code: 'NG004' })
     expect(await numberState(msisdn)).toBe('active')
   })
 
   it('refuses at COMMIT an open custody on a number left available (NG004)', async () => {
     const msisdn = await newNumber()
     const subscriberId = await newSubscriber()
-    await expect(inTransaction((tx) => insertSaleCustody(tx, msisdn, subscriberId))).rejects.toMatchObject({ code: 'NG004' })
+    await expect(inTransaction((tx) => insertSaleCustody(tx, msisdn, subscriberId))).rejects.toMatchObject({
+      code: 'NG004',
+    })
     expect(await openCustodies(msisdn)).toBe(0)
+  })
+
+  it('refuses at COMMIT closing a custody while its number stays active (NG004), accepts closing and withdrawing', async () => {
+    const { msisdn, custodyId } = await heldNumber()
+    const close = sql`UPDATE custodies SET ended_at = now(), end_reason = 'inactivity' WHERE id = ${custodyId}`
+    await expect(run(close)).rejects.toMatchObject({ code: 'NG004' })
+    expect(await openCustodies(msisdn)).toBe(1)
+    await inTransaction(async (tx) => {
+      await close.execute(tx)
+      await sql`UPDATE numbers SET state = 'aging', state_changed_at = now() WHERE msisdn = ${msisdn}`.execute(tx)
+    })
+    expect(await numberState(msisdn)).toBe('aging')
+  })
+})
+
+describe('a reservation lease is audited like a state change', () => {
+  it('refuses extending or handing over a lease without an audit record (NG001)', async () => {
+    const msisdn = await newNumber()
+    const reserve = sql`UPDATE numbers SET state = 'reserved', reserved_by = ${staffId}, reserved_until = now() + interval '30 minutes' WHERE msisdn = ${msisdn}`
+    await run(reserve)
+    const extend = sql`UPDATE numbers SET reserved_until = now() + interval '100 years' WHERE msisdn = ${msisdn}`
+    await expect(run(extend, { audit: false })).rejects.toMatchObject({ code: 'NG001' })
+    await expect(run(extend)).resolves.toBeUndefined()
   })
 })
 
@@ -410,8 +495,14 @@ describe('history is never deleted or rewritten', () => {
     ['DELETE FROM audit_records', () => sql`DELETE FROM audit_records`],
     ['UPDATE audit_records', () => sql`UPDATE audit_records SET action = 'nothing.happened'`],
     ['TRUNCATE audit_records', () => sql`TRUNCATE audit_records`],
-    ['UPDATE custodies SET started_at', () => sql`UPDATE custodies SET started_at = started_at - interval '1 year' WHERE id = ${held.custodyId}`],
-    ['UPDATE custodies SET subscriber_id', () => sql`UPDATE custodies SET subscriber_id = ${held.subscriberId} WHERE id = ${held.custodyId}`],
+    [
+      'UPDATE custodies SET started_at',
+      () => sql`UPDATE custodies SET started_at = started_at - interval '1 year' WHERE id = ${held.custodyId}`,
+    ],
+    [
+      'UPDATE custodies SET subscriber_id',
+      () => sql`UPDATE custodies SET subscriber_id = ${held.subscriberId} WHERE id = ${held.custodyId}`,
+    ],
     ['UPDATE custodies SET basis', () => sql`UPDATE custodies SET basis = 'sale' WHERE id = ${held.custodyId}`],
     ['UPDATE numbers SET msisdn', () => sql`UPDATE numbers SET msisdn = '+85512000999' WHERE msisdn = ${held.msisdn}`],
     ['DELETE FROM sim_bindings', () => sql`DELETE FROM sim_bindings`],
@@ -432,11 +523,17 @@ describe('history is never deleted or rewritten', () => {
       await sql`UPDATE custodies SET ended_at = now(), end_reason = 'inactivity' WHERE id = ${custodyId}`.execute(tx)
       await sql`UPDATE numbers SET state = 'aging', state_changed_at = now() WHERE msisdn = ${msisdn}`.execute(tx)
     })
-    await expect(run(sql`UPDATE custodies SET ended_at = now(), end_reason = 'termination' WHERE id = ${custodyId}`)).rejects.toMatchObject({
+    await expect(
+      run(sql`UPDATE custodies SET ended_at = now(), end_reason = 'termination' WHERE id = ${custodyId}`),
+    ).rejects.toMatchObject({
       code: 'NG006',
     })
-    await expect(run(sql`UPDATE custodies SET ended_at = NULL, end_reason = NULL WHERE id = ${custodyId}`)).rejects.toMatchObject({ code: 'NG006' })
-    const { rows } = await sql<{ end_reason: string }>`SELECT end_reason FROM custodies WHERE id = ${custodyId}`.execute(db)
+    await expect(
+      run(sql`UPDATE custodies SET ended_at = NULL, end_reason = NULL WHERE id = ${custodyId}`),
+    ).rejects.toMatchObject({ code: 'NG006' })
+    const { rows } = await sql<{
+      end_reason: string
+    }>`SELECT end_reason FROM custodies WHERE id = ${custodyId}`.execute(db)
     expect(rows).toEqual([{ end_reason: 'inactivity' }])
   })
 })
@@ -463,7 +560,9 @@ describe('audit records name their own transaction', () => {
     await expect(
       inTransaction(
         async (tx) => {
-          await sql`UPDATE numbers SET state = 'reserved', reserved_by = ${staffId}, reserved_until = now() + interval '1 hour' WHERE msisdn = ${msisdn}`.execute(tx)
+          await sql`UPDATE numbers SET state = 'reserved', reserved_by = ${staffId}, reserved_until = now() + interval '1 hour' WHERE msisdn = ${msisdn}`.execute(
+            tx,
+          )
           // An UPDATE that re-dates an old record to this transaction is itself refused.
           await sql`UPDATE audit_records SET txid = txid_current() WHERE txid = ${rows[0].txid}`.execute(tx)
         },

@@ -18,7 +18,10 @@ describe('the lifecycle in code and in the database', () => {
   })
 
   it('TRANSITIONS holds exactly the rows of number_transitions', async () => {
-    const { rows } = await sql<{ from_state: string; to_state: string }>`SELECT from_state, to_state FROM number_transitions`.execute(database.db)
+    const { rows } = await sql<{
+      from_state: string
+      to_state: string
+    }>`SELECT from_state, to_state FROM number_transitions`.execute(database.db)
     const inDatabase = rows.map((r) => key(r.from_state, r.to_state)).sort()
     const inCode = TRANSITIONS.map((t) => key(t.from, t.to)).sort()
     expect(inDatabase.length).toBeGreaterThan(0)
@@ -29,7 +32,9 @@ describe('the lifecycle in code and in the database', () => {
   it('names only states the numbers table accepts', async () => {
     const { rows } = await sql<{ definition: string }>`
       SELECT pg_get_constraintdef(c.oid) AS definition FROM pg_constraint c
-       WHERE c.conrelid = 'numbers'::regclass AND c.contype = 'c' AND pg_get_constraintdef(c.oid) LIKE '%state = ANY%'`.execute(database.db)
+       WHERE c.conrelid = 'numbers'::regclass AND c.contype = 'c' AND pg_get_constraintdef(c.oid) LIKE '%state = ANY%'`.execute(
+      database.db,
+    )
     expect(rows).toHaveLength(1)
     const accepted = [...rows[0].definition.matchAll(/'([a-z_]+)'::text/g)].map((m) => m[1]).sort()
     expect(accepted).toEqual([...NUMBER_STATES].sort())

@@ -4,7 +4,7 @@ import cookie from '@fastify/cookie'
 import fastifyStatic from '@fastify/static'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify'
 import { sql } from 'kysely'
 import { accessRoutes } from '../access/routes.ts'
 import { alertRoutes } from '../alerts/routes.ts'
@@ -31,6 +31,15 @@ export async function buildServer(app: App, options: { logRequests?: boolean } =
     bodyLimit: 2 * 1024 * 1024,
     trustProxy: false,
     ajv: { customOptions: { allErrors: false, coerceTypes: true, removeAdditional: false } },
+    // A URL the router cannot decode (`%ZZ`) or a path parameter past 100 characters: the same error shape as the rest.
+    frameworkErrors: (error, _request, reply) => {
+      const clientFault = (error.statusCode ?? 500) < 500
+      ;(reply as FastifyReply).code(clientFault ? 400 : 500).send({
+        code: clientFault ? 'invalid_input' : 'internal_error',
+        message: clientFault ? error.message : 'Something went wrong on our side; it has been logged',
+        details: { field: 'url' },
+      })
+    },
   })
   const routes: DeclaredRoute[] = []
   server.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {

@@ -135,11 +135,14 @@ export async function numberRoutes(server: FastifyInstance, app: App) {
       },
     },
     async (request) => {
-      const q = request.query.q.trim().replace(/[\s-]/g, '')
+      const raw = request.query.q.trim()
+      // Spaces and dashes are noise in an MSISDN or ICCID, but part of a subscriber id: match that on the raw text.
+      const q = raw.replace(/[\s-]/g, '')
       if (/^89\d{16,18}$/.test(q) && (await findSim(app.db, q))) return { kind: 'sim', id: q }
       const msisdn = msisdnFromParam(q)
       if (isMsisdnLike(msisdn) && (await findNumber(app.db, msisdn))) return { kind: 'number', id: msisdn }
-      if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(q) && (await findSubscriber(app.db, q.toLowerCase()))) return { kind: 'subscriber', id: q.toLowerCase() }
+      const id = raw.toLowerCase()
+      if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id) && (await findSubscriber(app.db, id))) return { kind: 'subscriber', id }
       throw new NotFoundError('number, SIM or subscriber', q)
     },
   )

@@ -5,7 +5,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { seedDemo } from '../../src/demo/seed.ts'
 import { openTestApp, type TestApp } from '../helpers/app.ts'
 
@@ -27,7 +27,10 @@ function newest(dir: string): number {
 function ensureConsoleBuilt(): void {
   const index = join(ROOT, 'web/dist/index.html')
   if (existsSync(index) && statSync(index).mtimeMs >= newest(join(ROOT, 'web/src'))) return
-  const out = spawnSync(join(ROOT, 'node_modules/.bin/node'), ['scripts/build-web.mjs'], { cwd: ROOT, stdio: 'inherit' })
+  const out = spawnSync(join(ROOT, 'node_modules/.bin/node'), ['scripts/build-web.mjs'], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  })
   if (out.status !== 0 || !existsSync(index)) throw new Error('could not build the console into web/dist')
 }
 
@@ -56,6 +59,15 @@ describe('staff console in Chromium', () => {
     await page.getByTestId('page-dashboard').waitFor()
   }
 
+  /** agent.pp1's page, signed in once and shared by the scenarios (each can also run alone). */
+  async function agentPage(): Promise<Page> {
+    if (agent) return agent.pages()[0]
+    const { context, page } = await newPage()
+    agent = context
+    await signIn(page, 'agent.pp1', 'demo-agent-pp1')
+    return page
+  }
+
   async function lookUp(page: Page, msisdn: string): Promise<void> {
     await page.getByTestId('lookup-input').fill(msisdn)
     await page.getByTestId('lookup-submit').click()
@@ -77,6 +89,9 @@ describe('staff console in Chromium', () => {
   beforeAll(async () => {
     ensureConsoleBuilt()
     t = await openTestApp()
+    // The session cookie's Expires is the numguard clock's (src/access/routes.ts): a clock left at TEST_START,
+    // months behind the wall clock, would make Chromium drop the cookie at once. Bring it up to wall time.
+    t.clock.advance(Math.max(0, Date.now() - t.clock.now().getTime()))
     const summary = await seedDemo(t.app.deps)
     heldNumber = summary.samples.active ?? '+85512000002'
     const address = await t.server.listen({ host: '127.0.0.1', port: 0 })
@@ -94,6 +109,16 @@ describe('staff console in Chromium', () => {
     })
   }, 180_000)
 
+  // A failing scenario leaves what each open page showed, for a person to look at.
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state !== 'fail') return
+    const pages = contexts.flatMap((c) => c.pages())
+    for (const [i, p] of pages.entries()) {
+      await p.screenshot({ path: `/tmp/numguard-failure-${i}.png`, fullPage: true }).catch(() => {})
+      console.warn(`failure screenshot /tmp/numguard-failure-${i}.png of ${p.url()}`)
+    }
+  })
+
   afterAll(async () => {
     for (const c of contexts) await c.close().catch(() => {})
     await browser?.close()
@@ -101,9 +126,7 @@ describe('staff console in Chromium', () => {
   })
 
   it('an agent sells an available number with a SIM of their shop to a new subscriber', async () => {
-    const { context, page } = await newPage()
-    agent = context
-    await signIn(page, 'agent.pp1', 'demo-agent-pp1')
+    const page = await agentPage()
 
     // The dashboard: total and chart of numbers by state.
     await expect.poll(() => page.getByTestId('stats-total').textContent(), { timeout: WAIT }).toMatch(/^10[,.\s]?100$/)
@@ -128,7 +151,9 @@ describe('staff console in Chromium', () => {
 
     await page.getByTestId('sell-success').getByRole('link', { name: 'Open the number' }).click()
     await page.getByTestId('custody-timeline').waitFor()
-    await expect.poll(() => page.getByTestId('number-state').getAttribute('data-state'), { timeout: WAIT }).toBe('active')
+    await expect
+      .poll(() => page.getByTestId('number-state').getAttribute('data-state'), { timeout: WAIT })
+      .toBe('active')
     await page.screenshot({ path: '/tmp/numguard-number.png', fullPage: true })
 
     const open = await t.app.db
@@ -141,7 +166,7 @@ describe('staff console in Chromium', () => {
   }, 90_000)
 
   it('a sale of a held number is refused with number_in_custody and compliance sees the risk alert', async () => {
-    const page = agent.pages()[0]
+    const page = await agentPage()
     await lookUp(page, heldNumber)
     await expect(page.getByTestId('number-state').getAttribute('data-state')).resolves.toBe('active')
     // The server does not offer the sale; the agent goes to the sell page by its address.
@@ -157,6 +182,7 @@ describe('staff console in Chromium', () => {
     await expect(error.getAttribute('data-code')).resolves.toBe('number_in_custody')
     await expect(page.getByTestId('error-code').textContent()).resolves.toBe('number_in_custody')
     expect(await page.getByTestId('error-message').textContent()).toContain(heldNumber)
+    await page.screenshot({ path: '/tmp/numguard-sell-refused.png', fullPage: true })
 
     // The number still has exactly one holder.
     const open = await t.app.db
@@ -176,5 +202,6 @@ describe('staff console in Chromium', () => {
     await expect(alert.first().getByTestId('alert-severity').getAttribute('data-state')).resolves.toBe('risk')
     expect(await alert.first().getAttribute('data-kind')).toBe('attempt_on_active_number')
     expect(await alert.first().textContent()).toContain('agent.pp1')
+    await officer.screenshot({ path: '/tmp/numguard-alerts.png', fullPage: true })
   }, 90_000)
 })

@@ -84,7 +84,7 @@ describe('POST /api/v1/ranges', () => {
 
 describe('SIM stock', () => {
   const csv = (from: bigint, n: number) =>
-    Array.from({ length: n }, (_, i) => `${from + BigInt(i)},45609${(from + BigInt(i)).toString().slice(-10)}`).join('\n')
+    Array.from({ length: n }, (_, i) => `${from + BigInt(i)},456${(from + BigInt(i)).toString().slice(-12)}`).join('\n')
 
   it('imports a CSV (header allowed), lists and shows the SIMs', async () => {
     const res = await post('/api/v1/sims/import', { csv: `iccid,imsi\n${csv(8985507000000000000n, 3)}\n` })

@@ -83,7 +83,10 @@ BEGIN
     RAISE EXCEPTION 'number % cannot be % with its current custody', bad.msisdn, bad.to_state USING ERRCODE = 'NG004';
   END IF;
 
-  IF EXISTS (SELECT 1 FROM old_rows o JOIN new_rows n USING (msisdn) WHERE n.state <> o.state) THEN
+  -- A lease changing hands or length is a change too, even when the state stays 'reserved'.
+  IF EXISTS (SELECT 1 FROM old_rows o JOIN new_rows n USING (msisdn)
+              WHERE n.state <> o.state OR n.reserved_by IS DISTINCT FROM o.reserved_by
+                 OR n.reserved_until IS DISTINCT FROM o.reserved_until) THEN
     PERFORM note_guarded_transaction();
   END IF;
   RETURN NULL;
@@ -142,17 +145,23 @@ END $$;
 CREATE TRIGGER custody_close_only BEFORE UPDATE OR DELETE ON custodies FOR EACH ROW EXECUTE FUNCTION custody_close_only();
 CREATE TRIGGER binding_close_only BEFORE UPDATE OR DELETE ON sim_bindings FOR EACH ROW EXECUTE FUNCTION custody_close_only();
 
--- At commit, an open custody's number must be held (active or suspended).
+-- At commit, a number is held (active or suspended) exactly while it has an open custody: opening a custody
+-- without activating the number, or closing one and leaving the number active, is refused.
 CREATE FUNCTION custody_number_held() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
+DECLARE open_custody boolean; held boolean;
 BEGIN
-  -- NEW is the row as inserted; re-read it, since it may have been closed later in the same transaction.
-  IF EXISTS (SELECT 1 FROM custodies c WHERE c.id = NEW.id AND c.ended_at IS NULL) AND NOT EXISTS (
-       SELECT 1 FROM numbers n WHERE n.msisdn = NEW.msisdn AND n.state IN ('active', 'suspended')) THEN
-    RAISE EXCEPTION 'custody of % is open but the number is not held', NEW.msisdn USING ERRCODE = 'NG004';
+  -- NEW is the row as it was written; read the state as it is now, at commit.
+  SELECT EXISTS (SELECT 1 FROM custodies c WHERE c.msisdn = NEW.msisdn AND c.ended_at IS NULL),
+         EXISTS (SELECT 1 FROM numbers n WHERE n.msisdn = NEW.msisdn AND n.state IN ('active', 'suspended'))
+    INTO open_custody, held;
+  IF open_custody <> held THEN
+    RAISE EXCEPTION 'number % is % but % an open custody', NEW.msisdn,
+      CASE WHEN held THEN 'held' ELSE 'not held' END, CASE WHEN open_custody THEN 'has' ELSE 'has no' END
+      USING ERRCODE = 'NG004';
   END IF;
   RETURN NULL;
 END $$;
-CREATE CONSTRAINT TRIGGER custody_number_held AFTER INSERT ON custodies
+CREATE CONSTRAINT TRIGGER custody_number_held AFTER INSERT OR UPDATE ON custodies
   DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION custody_number_held();
 
 -- ── Grants: the application role gets only what it needs; nothing may be deleted ──
