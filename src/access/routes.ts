@@ -33,7 +33,8 @@ export async function accessRoutes(server: FastifyInstance, app: App) {
         sameSite: 'strict',
         secure: app.config.mode === 'production',
         path: '/',
-        expires: out.session.expires_at,
+        // A lifetime, not a date: the browser judges it by its own clock, which a demo clock may be ahead of.
+        maxAge: app.config.sessionTtlHours * 3600,
       })
       return out
     },

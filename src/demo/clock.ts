@@ -1,3 +1,4 @@
+import { sql } from 'kysely'
 import type { App } from '../app.ts'
 import type { Actor } from '../audit/actor.ts'
 import { audited, recordAudit } from '../audit/record.ts'
@@ -18,6 +19,10 @@ export async function advanceDemoClock(app: App, actor: Actor, ms: number): Prom
       .values({ key: CLOCK_OFFSET_KEY, value: JSON.stringify(offset) })
       .onConflict((oc) => oc.column('key').doUpdateSet({ value: JSON.stringify(offset) }))
       .execute()
+    // Sessions and tokens expire in numguard time; moving the demo clock must not end them.
+    const later = sql<Date>`expires_at + ${`${ms} milliseconds`}::interval`
+    await ctx.tx.updateTable('sessions').set({ expires_at: later }).where('revoked_at', 'is', null).execute()
+    await ctx.tx.updateTable('machine_tokens').set({ expires_at: later }).where('revoked_at', 'is', null).execute()
     return audited(null, [
       await recordAudit(ctx, {
         action: 'clock.advanced',

@@ -94,8 +94,7 @@ describe('staff console in Chromium', () => {
     t.clock.advance(Math.max(0, Date.now() - t.clock.now().getTime()))
     const summary = await seedDemo(t.app.deps)
     heldNumber = summary.samples.active ?? '+85512000002'
-    const address = await t.server.listen({ host: '127.0.0.1', port: 0 })
-    base = address.replace('[::1]', '127.0.0.1')
+    base = await t.server.listen({ host: '127.0.0.1', port: 0 })
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: [
