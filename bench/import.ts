@@ -2,6 +2,7 @@
 // with a plain client-side multi-row INSERT of the same rows into a table with the same columns, primary key and
 // state index but no constraints or triggers. `--explain` adds EXPLAIN ANALYZE of one chunk (trigger times).
 import { randomUUID } from 'node:crypto'
+import { loadavg } from 'node:os'
 import { CompiledQuery, sql } from 'kysely'
 import type { Actor } from '../src/audit/actor.ts'
 import { runCommand } from '../src/audit/run-command.ts'
@@ -9,7 +10,14 @@ import { SystemClock } from '../src/domain/clock.ts'
 import { parseRange } from '../src/domain/msisdn.ts'
 import { importRange, RANGE_CHUNK } from '../src/inventory/ranges.ts'
 import { type BenchDatabase, openBenchDatabase } from './lib/database.ts'
-import { type BenchContext, type BenchResult, perSecond, secondsSince } from './lib/result.ts'
+import {
+  type BenchContext,
+  type BenchResult,
+  cpuSecondsSince,
+  machineLoad,
+  perSecond,
+  secondsSince,
+} from './lib/result.ts'
 
 export const description = 'import a 1,000,000-number range vs a plain batched multi-row INSERT'
 
@@ -25,7 +33,10 @@ export async function run({ args, log }: BenchContext): Promise<BenchResult> {
   const bench = await openBenchDatabase('import')
   try {
     log(`database: ${bench.label}`)
-    log(`range: ${FIRST} … ${LAST} (${SIZE.toLocaleString('en')} numbers), RANGE_CHUNK ${RANGE_CHUNK.toLocaleString('en')}`)
+    log(machineLoad())
+    log(
+      `range: ${FIRST} … ${LAST} (${SIZE.toLocaleString('en')} numbers), RANGE_CHUNK ${RANGE_CHUNK.toLocaleString('en')}`,
+    )
     await createBaselineTable(bench)
 
     await settle(bench)
@@ -34,6 +45,7 @@ export async function run({ args, log }: BenchContext): Promise<BenchResult> {
     const imported = await timeImport(bench, log)
     await assertImported(bench)
     if (args.includes('--explain')) await explainChunk(bench, log)
+    log(`load average at the end: ${loadavg()[0].toFixed(2)} (this run included)`)
 
     const onPostgres = bench.database.kind === 'postgres'
     const ratio = baseline / imported
@@ -44,7 +56,13 @@ export async function run({ args, log }: BenchContext): Promise<BenchResult> {
       targets: [
         { name: 'ratio', met: ratio >= RATIO_TARGET, detail: `${ratio.toFixed(2)} (want ≥ ${RATIO_TARGET})` },
         ...(onPostgres
-          ? [{ name: 'import time on PostgreSQL', met: imported <= POSTGRES_LIMIT_SECONDS, detail: `${imported.toFixed(2)} s (want ≤ ${POSTGRES_LIMIT_SECONDS} s)` }]
+          ? [
+              {
+                name: 'import time on PostgreSQL',
+                met: imported <= POSTGRES_LIMIT_SECONDS,
+                detail: `${imported.toFixed(2)} s (want ≤ ${POSTGRES_LIMIT_SECONDS} s)`,
+              },
+            ]
           : []),
       ],
     }
@@ -55,6 +73,7 @@ export async function run({ args, log }: BenchContext): Promise<BenchResult> {
 
 async function timeImport(bench: BenchDatabase, log: (line?: string) => void): Promise<number> {
   const deps = { db: bench.database.db, clock: new SystemClock() }
+  const cpu = process.cpuUsage()
   const start = performance.now()
   const range = parseRange(FIRST, LAST)
   const validated = performance.now()
@@ -73,6 +92,7 @@ async function timeImport(bench: BenchDatabase, log: (line?: string) => void): P
   })
   const committed = performance.now()
   const total = (committed - start) / 1000
+  const cpuSeconds = cpuSecondsSince(cpu)
   const ms = (a: number, b: number) => `${((b - a) / 1000).toFixed(3)} s`
   log(`import: ${total.toFixed(2)} s, ${perSecond(SIZE, total)} (range ${result.id})`)
   log(`  validation (parseRange)              ${ms(start, validated)}`)
@@ -82,6 +102,7 @@ async function timeImport(bench: BenchDatabase, log: (line?: string) => void): P
   log(`    per chunk (s): ${spans.join(' ')}`)
   log(`  audit record                         ${ms(inserted, audited)}`)
   log(`  COMMIT (deferred audit check, WAL)   ${ms(audited, committed)}`)
+  log(`  ${clientCpu(bench, cpuSeconds)}`)
   return total
 }
 
@@ -112,6 +133,7 @@ async function timeBaseline(bench: BenchDatabase, log: (line?: string) => void):
       (_, i) => `($${i * 5 + 1}, $${i * 5 + 2}, $${i * 5 + 3}, $${i * 5 + 4}, $${i * 5 + 5})`,
     ).join(', ')}`
   const full = statement(BASELINE_BATCH)
+  const cpu = process.cpuUsage()
   const start = performance.now()
   let sent = 0
   await bench.database.db.transaction().execute(async (tx) => {
@@ -125,17 +147,28 @@ async function timeBaseline(bench: BenchDatabase, log: (line?: string) => void):
   })
   const committed = performance.now()
   const total = secondsSince(start)
+  const cpuSeconds = cpuSecondsSince(cpu)
   const count = await sql<{ n: number }>`SELECT count(*)::int AS n FROM numbers_baseline`.execute(bench.database.db)
   if (count.rows[0].n !== SIZE) throw new Error(`baseline inserted ${count.rows[0].n} rows, expected ${SIZE}`)
-  log(`baseline: ${total.toFixed(2)} s, ${perSecond(SIZE, total)} (${SIZE / BASELINE_BATCH} INSERTs of ${BASELINE_BATCH} rows, one transaction)`)
+  log(
+    `baseline: ${total.toFixed(2)} s, ${perSecond(SIZE, total)} (${SIZE / BASELINE_BATCH} INSERTs of ${BASELINE_BATCH} rows, one transaction)`,
+  )
   log(`  inserts ${((sent - start) / 1000).toFixed(3)} s, COMMIT ${((committed - sent) / 1000).toFixed(3)} s`)
+  log(`  ${clientCpu(bench, cpuSeconds)}`)
   return total
+}
+
+function clientCpu(bench: BenchDatabase, seconds: number): string {
+  const where = bench.database.kind === 'pglite' ? ' (PGlite runs in this process: includes the database)' : ''
+  return `CPU of this process ${seconds.toFixed(2)} s${where}`
 }
 
 async function assertImported(bench: BenchDatabase): Promise<void> {
   const db = bench.database.db
   const numbers = await sql<{ n: number }>`SELECT count(*)::int AS n FROM numbers`.execute(db)
-  const records = await sql<{ n: number }>`SELECT count(*)::int AS n FROM audit_records WHERE action = 'range.imported'`.execute(db)
+  const records = await sql<{
+    n: number
+  }>`SELECT count(*)::int AS n FROM audit_records WHERE action = 'range.imported'`.execute(db)
   if (numbers.rows[0].n !== SIZE) throw new Error(`numbers holds ${numbers.rows[0].n} rows, expected ${SIZE}`)
   if (records.rows[0].n !== 1) throw new Error(`${records.rows[0].n} range.imported audit records, expected exactly 1`)
 }

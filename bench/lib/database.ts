@@ -2,8 +2,8 @@
 // otherwise an embedded PGlite in memory. Either way the handle acts as the application role, like the server.
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
-import { APP_ROLE } from '../../src/db/migrate.ts'
 import { type Database, openDatabase } from '../../src/db/handle.ts'
+import { APP_ROLE } from '../../src/db/migrate.ts'
 
 export interface BenchDatabase {
   /** The application's handle (role numguard_app), migrated. */

@@ -1,4 +1,5 @@
-/** What every benchmark returns to bench/run.ts, which prints the closing `bench <name>: …` line from it. */
+// What every benchmark returns to bench/run.ts, which prints the closing `bench <name>: …` line from it.
+import { availableParallelism, loadavg } from 'node:os'
 
 export interface Figure {
   value: number
@@ -50,4 +51,18 @@ export function secondsSince(start: number): number {
 
 export function perSecond(count: number, seconds: number): string {
   return `${Math.round(count / seconds).toLocaleString('en')}/s`
+}
+
+/** How busy the machine is before a run: other processes (test runs, builds) inflate wall times. */
+export function machineLoad(): string {
+  const cpus = availableParallelism()
+  const [one] = loadavg()
+  const busy = one > cpus - 0.5 ? ` — busy: figures are inflated, run again on a quiet machine` : ''
+  return `machine: ${cpus} CPUs, load average ${one.toFixed(2)}${busy}`
+}
+
+/** Seconds of this process's CPU time since `start` (a process.cpuUsage() reading). */
+export function cpuSecondsSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start)
+  return (used.user + used.system) / 1e6
 }

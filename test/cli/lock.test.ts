@@ -64,7 +64,10 @@ describe('acquireLock', () => {
 
   it('does not take over a lock held from another host (its pid means nothing here)', () => {
     const pid = deadPid()
-    writeFileSync(lockPath(dir), JSON.stringify({ pid, host: `not-${hostname()}`, started_at: '2026-01-01T00:00:00.000Z' }))
+    writeFileSync(
+      lockPath(dir),
+      JSON.stringify({ pid, host: `not-${hostname()}`, started_at: '2026-01-01T00:00:00.000Z' }),
+    )
     expect(() => acquireLock(dir)).toThrow(DataDirInUseError)
   })
 

@@ -4,13 +4,21 @@ import cookie from '@fastify/cookie'
 import Fastify, { type InjectOptions } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { issueMachineToken } from '../../src/access/machine-tokens.ts'
+import { PERMISSIONS, ROLES, type Role } from '../../src/domain/roles.ts'
 import type { DeclaredRoute } from '../../src/http/auth.ts'
 import { installAuth } from '../../src/http/auth.ts'
 import { installErrorHandling } from '../../src/http/errors.ts'
-import { PERMISSIONS, ROLES, type Role } from '../../src/domain/roles.ts'
 import type { TestApp } from '../helpers/app.ts'
 import { makeStaff, type TestStaff } from '../helpers/factories.ts'
-import { auth, extraSession, fillParams, isErrorBody, makeMachineClient, openDemoTestApp, suspendStaff } from './support.ts'
+import {
+  auth,
+  extraSession,
+  fillParams,
+  isErrorBody,
+  makeMachineClient,
+  openDemoTestApp,
+  suspendStaff,
+} from './support.ts'
 
 let t: TestApp
 let api: DeclaredRoute[]
@@ -28,7 +36,12 @@ afterAll(() => t.close())
 
 function request(route: DeclaredRoute, headers: Record<string, string> = {}): InjectOptions {
   const withBody = ['POST', 'PUT', 'PATCH'].includes(route.method)
-  return { method: route.method as InjectOptions['method'], url: fillParams(route.url), headers, ...(withBody ? { payload: {} } : {}) }
+  return {
+    method: route.method as InjectOptions['method'],
+    url: fillParams(route.url),
+    headers,
+    ...(withBody ? { payload: {} } : {}),
+  }
 }
 
 /** Sign-out ends the session it is called with: give it a session of its own so the role's token survives. */
@@ -41,7 +54,15 @@ async function tokenFor(role: Role, route: DeclaredRoute): Promise<string> {
 describe('the declared routes', () => {
   it('include every feature’s routes under /api/v1 and /oauth, each with an access rule', () => {
     const urls = api.map(key)
-    for (const expected of ['POST /api/v1/auth/sign-in', 'POST /oauth/token', 'GET /api/v1/numbers', 'POST /api/v1/numbers/:msisdn/sell', 'POST /api/v1/ranges', 'GET /api/v1/alerts', 'POST /api/v1/demo/clock/advance']) {
+    for (const expected of [
+      'POST /api/v1/auth/sign-in',
+      'POST /oauth/token',
+      'GET /api/v1/numbers',
+      'POST /api/v1/numbers/:msisdn/sell',
+      'POST /api/v1/ranges',
+      'GET /api/v1/alerts',
+      'POST /api/v1/demo/clock/advance',
+    ]) {
       expect(urls).toContain(expected)
     }
     for (const r of api) expect(['public', 'staff', 'machine']).toContain(r.access.auth)
@@ -129,8 +150,14 @@ describe('machine routes', () => {
     await probe.register(cookie)
     installErrorHandling(probe)
     installAuth(probe, t.app, routes)
-    probe.post('/api/v1/probe/ingest', { config: { access: { auth: 'machine', scope: 'activity:ingest' } } }, async (req) => ({ actor: req.actor?.kind }))
-    probe.get('/api/v1/probe/staff', { config: { access: { auth: 'staff' } } }, async (req) => ({ actor: req.actor?.kind }))
+    probe.post(
+      '/api/v1/probe/ingest',
+      { config: { access: { auth: 'machine', scope: 'activity:ingest' } } },
+      async (req) => ({ actor: req.actor?.kind }),
+    )
+    probe.get('/api/v1/probe/staff', { config: { access: { auth: 'staff' } } }, async (req) => ({
+      actor: req.actor?.kind,
+    }))
     await probe.ready()
     try {
       expect(routes.map(key)).toEqual(['POST /api/v1/probe/ingest', 'GET /api/v1/probe/staff'])
@@ -140,7 +167,13 @@ describe('machine routes', () => {
       const wrongScope = await issueMachineToken(t.app.deps, other.id, other.secret)
       const staff = staffByRole.get('compliance_officer') as TestStaff
 
-      const call = (url: string, token?: string) => probe.inject({ method: url.endsWith('ingest') ? 'POST' : 'GET', url, headers: token ? auth(token) : {}, payload: url.endsWith('ingest') ? {} : undefined })
+      const call = (url: string, token?: string) =>
+        probe.inject({
+          method: url.endsWith('ingest') ? 'POST' : 'GET',
+          url,
+          headers: token ? auth(token) : {},
+          payload: url.endsWith('ingest') ? {} : undefined,
+        })
       expect((await call('/api/v1/probe/ingest')).statusCode).toBe(401)
       expect((await call('/api/v1/probe/ingest', staff.token)).statusCode).toBe(401)
       expect((await call('/api/v1/probe/ingest', wrongScope.access_token)).statusCode).toBe(403)
@@ -158,7 +191,9 @@ describe('machine routes', () => {
 describe('sessions that end', () => {
   it('a signed-out session is refused with 401 on its next request', async () => {
     const staff = await makeStaff(t.app, ['agent'])
-    expect((await t.server.inject({ method: 'GET', url: '/api/v1/auth/me', headers: auth(staff.token) })).statusCode).toBe(200)
+    expect(
+      (await t.server.inject({ method: 'GET', url: '/api/v1/auth/me', headers: auth(staff.token) })).statusCode,
+    ).toBe(200)
     const out = await t.server.inject({ method: 'POST', url: '/api/v1/auth/sign-out', headers: auth(staff.token) })
     expect(out.statusCode).toBe(204)
     const again = await t.server.inject({ method: 'GET', url: '/api/v1/numbers', headers: auth(staff.token) })
@@ -169,21 +204,29 @@ describe('sessions that end', () => {
   it('a suspended staff member’s sessions stop working on their next request (invariant 9)', async () => {
     const staff = await makeStaff(t.app, ['supervisor'])
     const second = await extraSession(t.app, staff.id)
-    expect((await t.server.inject({ method: 'GET', url: '/api/v1/alerts', headers: auth(staff.token) })).statusCode).toBe(200)
+    expect(
+      (await t.server.inject({ method: 'GET', url: '/api/v1/alerts', headers: auth(staff.token) })).statusCode,
+    ).toBe(200)
     await suspendStaff(t.app, staff.id)
     for (const token of [staff.token, second.token]) {
       const res = await t.server.inject({ method: 'GET', url: '/api/v1/alerts', headers: auth(token) })
       expect(res.statusCode).toBe(401)
       expect(isErrorBody(res.body)).toBe(true)
     }
-    const leaf = await t.app.db.selectFrom('audit_records').select('envelope').where('action', '=', 'staff.suspended' as never).execute()
+    const leaf = await t.app.db
+      .selectFrom('audit_records')
+      .select('envelope')
+      .where('action', '=', 'staff.suspended' as never)
+      .execute()
     expect(leaf).toHaveLength(1)
   })
 
   it('an expired session is refused once the clock passes its expiry', async () => {
     const staff = await makeStaff(t.app, ['auditor'])
     t.clock.advance(12 * 3_600_000 + 1)
-    expect((await t.server.inject({ method: 'GET', url: '/api/v1/auth/me', headers: auth(staff.token) })).statusCode).toBe(401)
+    expect(
+      (await t.server.inject({ method: 'GET', url: '/api/v1/auth/me', headers: auth(staff.token) })).statusCode,
+    ).toBe(401)
   })
 })
 
@@ -191,7 +234,10 @@ describe('coverage', () => {
   it('no declared route escaped the matrix', () => {
     expect(api.length).toBeGreaterThan(15)
     expect([...coveredAnonymous].sort()).toEqual(api.map(key).sort())
-    const nonPublic = api.filter((r) => r.access.auth !== 'public').map(key).sort()
+    const nonPublic = api
+      .filter((r) => r.access.auth !== 'public')
+      .map(key)
+      .sort()
     expect([...coveredRoles].sort()).toEqual(nonPublic)
   })
 })

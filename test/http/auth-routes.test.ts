@@ -10,7 +10,8 @@ beforeAll(async () => {
 })
 afterAll(() => t.close())
 
-const signIn = (payload: unknown) => t.server.inject({ method: 'POST', url: '/api/v1/auth/sign-in', payload: payload as object })
+const signIn = (payload: unknown) =>
+  t.server.inject({ method: 'POST', url: '/api/v1/auth/sign-in', payload: payload as object })
 
 describe('POST /api/v1/auth/sign-in', () => {
   it('returns a bearer token and sets an HTTP-only, same-site session cookie', async () => {
@@ -23,9 +24,17 @@ describe('POST /api/v1/auth/sign-in', () => {
     expect(res.body).not.toContain('password')
     const cookie = res.cookies.find((c) => c.name === 'ng_session')
     expect(cookie).toMatchObject({ value: body.token, httpOnly: true, sameSite: 'Strict', path: '/' })
-    expect(new Date(cookie?.expires as Date).toISOString()).toBe(new Date(t.clock.now().getTime() + 12 * 3_600_000).toISOString())
-    const signedIn = await t.app.db.selectFrom('audit_records').select('envelope').where('action', '=', 'session.signed_in').execute()
-    expect(signedIn.map(envelopeOf).some((e) => (e.after as { session_id?: string }).session_id === body.session.id)).toBe(true)
+    // A lifetime rather than a date: the browser's clock is not the (movable) server clock.
+    expect(cookie?.maxAge).toBe(12 * 3600)
+    expect(new Date(body.session.expires_at).getTime()).toBe(t.clock.now().getTime() + 12 * 3_600_000)
+    const signedIn = await t.app.db
+      .selectFrom('audit_records')
+      .select('envelope')
+      .where('action', '=', 'session.signed_in')
+      .execute()
+    expect(
+      signedIn.map(envelopeOf).some((e) => (e.after as { session_id?: string }).session_id === body.session.id),
+    ).toBe(true)
   })
 
   it('refuses a wrong password with 401 and records session.sign_in_failed', async () => {
@@ -34,7 +43,11 @@ describe('POST /api/v1/auth/sign-in', () => {
     expect(res.statusCode).toBe(401)
     expect(res.json()).toMatchObject({ code: 'unauthenticated', message: expect.any(String), details: {} })
     expect(res.cookies).toHaveLength(0)
-    const failed = await t.app.db.selectFrom('audit_records').select('envelope').where('action', '=', 'session.sign_in_failed').execute()
+    const failed = await t.app.db
+      .selectFrom('audit_records')
+      .select('envelope')
+      .where('action', '=', 'session.sign_in_failed')
+      .execute()
     const mine = failed.map(envelopeOf).filter((e) => e.data?.username === staff.username)
     expect(mine).toHaveLength(1)
     expect(mine[0].data).toMatchObject({ reason: 'wrong_password' })
@@ -65,7 +78,14 @@ describe('GET /api/v1/auth/me and the session list', () => {
     const res = await t.server.inject({ method: 'GET', url: '/api/v1/auth/me', headers: auth(staff.token) })
     expect(res.statusCode).toBe(200)
     expect(res.json()).toEqual({
-      staff: { id: staff.id, username: staff.username, display_name: staff.username, roles: ['supervisor'], shop_id: staff.shopId, status: 'active' },
+      staff: {
+        id: staff.id,
+        username: staff.username,
+        display_name: staff.username,
+        roles: ['supervisor'],
+        shop_id: staff.shopId,
+        status: 'active',
+      },
       session: { id: staff.actor.sessionId },
     })
     expect(res.body).not.toMatch(/password|token_hash|argon2/)
@@ -82,47 +102,86 @@ describe('GET /api/v1/auth/me and the session list', () => {
     expect(ids).not.toContain(stranger.actor.sessionId)
     expect(list.body).not.toContain('token_hash')
 
-    const revoke = await t.server.inject({ method: 'DELETE', url: `/api/v1/sessions/${other.id}`, headers: auth(staff.token) })
+    const revoke = await t.server.inject({
+      method: 'DELETE',
+      url: `/api/v1/sessions/${other.id}`,
+      headers: auth(staff.token),
+    })
     expect(revoke.statusCode).toBe(204)
-    expect((await t.server.inject({ method: 'GET', url: '/api/v1/auth/me', headers: auth(other.token) })).statusCode).toBe(401)
+    expect(
+      (await t.server.inject({ method: 'GET', url: '/api/v1/auth/me', headers: auth(other.token) })).statusCode,
+    ).toBe(401)
     const after = await t.server.inject({ method: 'GET', url: '/api/v1/sessions', headers: auth(staff.token) })
     expect(after.json().items.find((s: { id: string }) => s.id === other.id).revoked_at).not.toBeNull()
-    const leaves = await t.app.db.selectFrom('audit_records').select('envelope').where('action', '=', 'session.revoked').execute()
+    const leaves = await t.app.db
+      .selectFrom('audit_records')
+      .select('envelope')
+      .where('action', '=', 'session.revoked')
+      .execute()
     expect(leaves.map(envelopeOf).some((e) => (e.after as { session_id: string }).session_id === other.id)).toBe(true)
   })
 
   it('answers 404 for a session already revoked or someone else’s, and 400 for a malformed id', async () => {
     const staff = await makeStaff(t.app, ['agent'])
     const stranger = await makeStaff(t.app, ['agent'])
-    const theirs = await t.server.inject({ method: 'DELETE', url: `/api/v1/sessions/${stranger.actor.sessionId}`, headers: auth(staff.token) })
+    const theirs = await t.server.inject({
+      method: 'DELETE',
+      url: `/api/v1/sessions/${stranger.actor.sessionId}`,
+      headers: auth(staff.token),
+    })
     expect(theirs.statusCode).toBe(404)
-    expect((await t.server.inject({ method: 'GET', url: '/api/v1/auth/me', headers: auth(stranger.token) })).statusCode).toBe(200)
-    const bad = await t.server.inject({ method: 'DELETE', url: '/api/v1/sessions/not-a-uuid', headers: auth(staff.token) })
+    expect(
+      (await t.server.inject({ method: 'GET', url: '/api/v1/auth/me', headers: auth(stranger.token) })).statusCode,
+    ).toBe(200)
+    const bad = await t.server.inject({
+      method: 'DELETE',
+      url: '/api/v1/sessions/not-a-uuid',
+      headers: auth(staff.token),
+    })
     expect(bad.statusCode).toBe(400)
     expect(bad.json().details.field).toBe('id')
   })
 })
 
 describe('POST /oauth/token (client credentials)', () => {
-  const token = (payload: unknown, headers: Record<string, string> = {}) => t.server.inject({ method: 'POST', url: '/oauth/token', payload: payload as string, headers })
+  const token = (payload: unknown, headers: Record<string, string> = {}) =>
+    t.server.inject({ method: 'POST', url: '/oauth/token', payload: payload as string, headers })
 
   it('issues a token for a JSON body, with the client’s scopes by default', async () => {
     const client = await makeMachineClient(t.app, ['activity:ingest', 'provisioning'])
     const res = await token({ grant_type: 'client_credentials', client_id: client.id, client_secret: client.secret })
     expect(res.statusCode, res.body).toBe(200)
     expect(res.headers['cache-control']).toBe('no-store')
-    expect(res.json()).toMatchObject({ access_token: expect.stringMatching(/^ngm_/), token_type: 'Bearer', expires_in: 3600, scope: 'activity:ingest provisioning' })
-    const leaves = await t.app.db.selectFrom('audit_records').select('envelope').where('action', '=', 'machine.token_issued').execute()
+    expect(res.json()).toMatchObject({
+      access_token: expect.stringMatching(/^ngm_/),
+      token_type: 'Bearer',
+      expires_in: 3600,
+      scope: 'activity:ingest provisioning',
+    })
+    const leaves = await t.app.db
+      .selectFrom('audit_records')
+      .select('envelope')
+      .where('action', '=', 'machine.token_issued')
+      .execute()
     expect(leaves.map(envelopeOf).some((e) => (e.actor as { client_id: string }).client_id === client.id)).toBe(true)
   })
 
   it('accepts a form-urlencoded body and narrows to a requested subset of scopes', async () => {
     const client = await makeMachineClient(t.app, ['activity:ingest', 'provisioning'])
-    const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: client.id, client_secret: client.secret, scope: 'provisioning' })
+    const form = new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: client.id,
+      client_secret: client.secret,
+      scope: 'provisioning',
+    })
     const res = await token(form.toString(), { 'content-type': 'application/x-www-form-urlencoded' })
     expect(res.statusCode, res.body).toBe(200)
     expect(res.json().scope).toBe('provisioning')
-    const row = await t.app.db.selectFrom('machine_tokens').select('scopes').where('client_id', '=', client.id).executeTakeFirstOrThrow()
+    const row = await t.app.db
+      .selectFrom('machine_tokens')
+      .select('scopes')
+      .where('client_id', '=', client.id)
+      .executeTakeFirstOrThrow()
     expect(row.scopes).toEqual(['provisioning'])
   })
 
@@ -144,7 +203,12 @@ describe('POST /oauth/token (client credentials)', () => {
 
   it('refuses a scope the client does not hold with 400 invalid_scope', async () => {
     const client = await makeMachineClient(t.app, ['activity:ingest'])
-    const res = await token({ grant_type: 'client_credentials', client_id: client.id, client_secret: client.secret, scope: 'activity:ingest provisioning' })
+    const res = await token({
+      grant_type: 'client_credentials',
+      client_id: client.id,
+      client_secret: client.secret,
+      scope: 'activity:ingest provisioning',
+    })
     expect(res.statusCode).toBe(400)
     expect(res.json()).toMatchObject({ error: 'invalid_scope' })
   })

@@ -3,73 +3,22 @@
 import type { InjectOptions } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { issueMachineToken } from '../../src/access/machine-tokens.ts'
-import type { DeclaredRoute } from '../../src/http/auth.ts'
 import { PERMISSIONS, type Role } from '../../src/domain/roles.ts'
+import type { DeclaredRoute } from '../../src/http/auth.ts'
 import type { TestApp } from '../helpers/app.ts'
-import { makeActiveNumber, makeRange, makeSims, makeStaff, newSubscriber, type TestStaff } from '../helpers/factories.ts'
+import {
+  makeActiveNumber,
+  makeRange,
+  makeSims,
+  makeStaff,
+  newSubscriber,
+  type TestStaff,
+} from '../helpers/factories.ts'
+import { CONTENT_TYPES, GARBAGE_JSON, type Gen, generator, PATH_VALUES, QUERIES, value } from './fuzz-inputs.ts'
 import { auth, extraSession, fillParams, makeMachineClient, openDemoTestApp } from './support.ts'
 
 const SEED = 0x5eed2026
 const CASES_PER_ROUTE = 40
-
-/** mulberry32: small, fast and the same on every machine. */
-function generator(seed: number) {
-  let a = seed >>> 0
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-  const int = (n: number) => Math.floor(next() * n)
-  const pick = <T>(items: readonly T[]): T => items[int(items.length)]
-  return { next, int, pick }
-}
-type Gen = ReturnType<typeof generator>
-
-const STRINGS = [
-  '', ' ', 'a', 'x'.repeat(100_000), '9'.repeat(400), `+${'9'.repeat(40)}`, '\u0000', 'a\u0000b', '%00', '../../etc/passwd',
-  "' OR '1'='1", "'; DROP TABLE numbers; --", '$1', '${jndi:ldap://x/a}', '<script>alert(1)</script>', 'ខ្មែរ', '😀'.repeat(50),
-  '\ud800', '\u202e+85512100001', 'NaN', 'null', '-1', '1e309', '٣٤٥٦٧٨٩', '+85512100001', '85512100001 ', '8985501000000000001',
-  '00000000-0000-0000-0000-000000000000', '2026-01-01T23:59:60Z', 'client_credentials', 'standard', '5d', '401d', 'iccid,imsi\n,',
-] as const
-const NUMBERS = [-1, 0, -0, 1.5, 1e308, -1e308, 2 ** 53 + 1, 2 ** 64, 1e-300, 100_001] as const
-
-function value(g: Gen, depth = 0): unknown {
-  switch (g.int(depth > 1 ? 3 : 6)) {
-    case 0:
-    case 1:
-      return g.pick(STRINGS)
-    case 2:
-      return g.pick([...NUMBERS, null, true, false])
-    case 3:
-      return Array.from({ length: g.int(4) }, () => value(g, depth + 1))
-    case 4:
-      return { [g.pick(['a', '__proto__', 'constructor', '', '\u0000'])]: value(g, depth + 1) }
-    default:
-      return g.pick([[], {}, [{}], { $gt: '' }])
-  }
-}
-
-const GARBAGE_JSON = [
-  '{', '{"a":', '[1,2', 'nul', '{"x":1,}', '\u0000', "{'a':1}", '"str"', '123', 'true', '{}{}', '{"__proto__":{"polluted":1}}',
-  '{"constructor":{"prototype":{"polluted":1}}}', `${'['.repeat(5000)}${']'.repeat(5000)}`, '\uFEFF{}', '{"a":"\\ud800"}', '{"a":1e999}',
-]
-const CONTENT_TYPES = [
-  'text/plain', 'application/xml', 'multipart/form-data', 'application/json; charset=utf-16', 'application/octet-stream',
-  'application/x-www-form-urlencoded', 'application/jsonx', 'APPLICATION/JSON', 'application/json; charset=latin1', '*/*',
-]
-const PATH_VALUES = [
-  '%00', '..%2F..%2Fetc', '../', '..', '%2e%2e', '9'.repeat(30), '9'.repeat(120), "'%20OR%201%3D1", '%ZZ', '%F0%9F%98%80', '+',
-  '%2B', '-1', 'null', '00000000-0000-0000-0000-000000000000', 'a%2Fb', '%E1%9E%81', `%2B855${'1'.repeat(12)}`,
-]
-const QUERIES = [
-  'limit=-1', 'limit=abc', 'limit=1e309', 'limit=99999999999999999999', 'limit=', 'limit=1&limit=2', 'unknown=1', 'q=a&q=b', 'q=',
-  'q=%00', 'state=%00', 'after=%00', 'prefix=%27%20OR%201%3D1', 'before=2026-01-01T23:59:60Z', 'before=0000-01-01T00:00:00Z',
-  'severity[]=risk', 'a[b]=c', '__proto__=x', 'constructor[prototype]=1', '&&&', '=', '%', `${'x'.repeat(10_000)}=1`,
-  `shop_id=${'x'.repeat(41)}`, `msisdn=${'9'.repeat(20)}`, `q=${'9'.repeat(64)}`, 'kind=%F0%9F%98%80', 'after=%2B85512100001&after=1',
-]
 
 let t: TestApp
 let templates: Record<string, (g: Gen) => Record<string, unknown>>
@@ -86,8 +35,14 @@ beforeAll(async () => {
   const client = await makeMachineClient(t.app, ['activity:ingest'])
   templates = {
     'POST /api/v1/auth/sign-in': () => ({ username: agent.username, password: 'not-the-password' }),
-    'POST /oauth/token': () => ({ grant_type: 'client_credentials', client_id: client.id, client_secret: client.secret, scope: 'activity:ingest' }),
-    'POST /api/v1/numbers/:msisdn/sell': (g) => (g.int(2) ? { iccid, subscriber: newSubscriber() } : { iccid, subscriber_id: sale.subscriber_id }),
+    'POST /oauth/token': () => ({
+      grant_type: 'client_credentials',
+      client_id: client.id,
+      client_secret: client.secret,
+      scope: 'activity:ingest',
+    }),
+    'POST /api/v1/numbers/:msisdn/sell': (g) =>
+      g.int(2) ? { iccid, subscriber: newSubscriber() } : { iccid, subscriber_id: sale.subscriber_id },
     'POST /api/v1/ranges': () => ({ first: '+85516200000', last: '+85516200009', category: 'standard' }),
     'POST /api/v1/sims/import': () => ({ csv: 'iccid,imsi\n8985509900000000001,456099000000001' }),
     'POST /api/v1/sims/allocate': () => ({ shop_id: agent.shopId, count: 1 }),
@@ -118,7 +73,12 @@ function malformed(route: DeclaredRoute, i: number, g: Gen): InjectOptions {
   const url = fillParams(route.url)
   const make = templates[`${route.method} ${route.url}`] ?? (() => ({}))
   const template = () => make(g)
-  const json = (payload: unknown): InjectOptions => ({ method, url, payload: JSON.stringify(payload), headers: { 'content-type': 'application/json' } })
+  const json = (payload: unknown): InjectOptions => ({
+    method,
+    url,
+    payload: JSON.stringify(payload),
+    headers: { 'content-type': 'application/json' },
+  })
   // A GET or DELETE has no body to speak of: its path and query get the malformed input instead.
   const bodyless = method === 'GET' || method === 'DELETE'
   switch (bodyless ? [0, 6, 7, 6, 7, 8][i % 6] : i % 9) {
@@ -137,30 +97,49 @@ function malformed(route: DeclaredRoute, i: number, g: Gen): InjectOptions {
     case 3:
       return json(g.pick([[template()], 'a string', 42, null, [], [[[]]], true]))
     case 4:
-      return json(Object.fromEntries(Array.from({ length: 1 + g.int(4) }, () => [g.pick([...Object.keys(template()), 'x', 'limit']), value(g)])))
+      return json(
+        Object.fromEntries(
+          Array.from({ length: 1 + g.int(4) }, () => [g.pick([...Object.keys(template()), 'x', 'limit']), value(g)]),
+        ),
+      )
     case 5:
-      return { method, url, payload: `{"a":"${'x'.repeat(2 * 1024 * 1024 + g.int(1000))}"}`, headers: { 'content-type': 'application/json' } }
+      return {
+        method,
+        url,
+        payload: `{"a":"${'x'.repeat(2 * 1024 * 1024 + g.int(1000))}"}`,
+        headers: { 'content-type': 'application/json' },
+      }
     case 6: {
       const params = [...route.url.matchAll(/:(\w+)/g)].map((m) => m[1])
-      if (params.length === 0) return { method, url: `${url}/${g.pick(PATH_VALUES)}`, payload: method === 'GET' ? undefined : template() }
+      if (params.length === 0)
+        return { method, url: `${url}/${g.pick(PATH_VALUES)}`, payload: method === 'GET' ? undefined : template() }
       const values = Object.fromEntries(params.map((p) => [p, '\u0000']))
       const filled = fillParams(route.url, values).replaceAll('%00', g.pick(PATH_VALUES))
       return { method, url: filled, payload: method === 'GET' || method === 'DELETE' ? undefined : template() }
     }
     case 7:
-      return { method, url: `${url}?${g.pick(QUERIES)}&${g.pick(QUERIES)}`, payload: method === 'GET' || method === 'DELETE' ? undefined : template() }
+      return {
+        method,
+        url: `${url}?${g.pick(QUERIES)}&${g.pick(QUERIES)}`,
+        payload: method === 'GET' || method === 'DELETE' ? undefined : template(),
+      }
     default:
       return {
         method,
         url,
         payload: g.int(2) ? JSON.stringify(template()) : Buffer.from(Array.from({ length: 64 }, () => g.int(256))),
-        headers: { 'content-type': 'application/json', accept: g.pick(['application/x-ndjson', 'text/html', '*/*', '\u00ff']) },
+        headers: {
+          'content-type': 'application/json',
+          accept: g.pick(['application/x-ndjson', 'text/html', '*/*', '\u00ff']),
+        },
       }
   }
 }
 
 describe('fuzzing every declared route', () => {
-  it('sends malformed input to every route: no 5xx, every 4xx is {code, message, details}', { timeout: 240_000 }, async () => {
+  it('sends malformed input to every route: no 5xx, every 4xx is {code, message, details}', {
+    timeout: 240_000,
+  }, async () => {
     const g = generator(SEED)
     const failures: string[] = []
     const statuses = new Map<number, number>()
@@ -178,7 +157,13 @@ describe('fuzzing every declared route', () => {
           try {
             body = res.json()
           } catch {}
-          if (typeof body.code !== 'string' || typeof body.message !== 'string' || typeof body.details !== 'object' || body.details === null) failures.push(`shape: ${what}`)
+          if (
+            typeof body.code !== 'string' ||
+            typeof body.message !== 'string' ||
+            typeof body.details !== 'object' ||
+            body.details === null
+          )
+            failures.push(`shape: ${what}`)
         }
       }
     }

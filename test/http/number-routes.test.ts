@@ -12,7 +12,8 @@ beforeAll(async () => {
 afterAll(() => t.close())
 
 const get = (url: string, token: string) => t.server.inject({ method: 'GET', url, headers: auth(token) })
-const post = (url: string, token: string, payload?: object) => t.server.inject({ method: 'POST', url, headers: auth(token), payload })
+const post = (url: string, token: string, payload?: object) =>
+  t.server.inject({ method: 'POST', url, headers: auth(token), payload })
 const MINUTE = 60_000
 
 describe('GET /api/v1/numbers', () => {
@@ -23,7 +24,10 @@ describe('GET /api/v1/numbers', () => {
     const seen: string[] = []
     let after: string | null = null
     for (let page = 0; page < 5; page++) {
-      const res = await get(`/api/v1/numbers?prefix=${prefix}&limit=2${after ? `&after=${encodeURIComponent(after)}` : ''}`, viewer.token)
+      const res = await get(
+        `/api/v1/numbers?prefix=${prefix}&limit=2${after ? `&after=${encodeURIComponent(after)}` : ''}`,
+        viewer.token,
+      )
       expect(res.statusCode, res.body).toBe(200)
       const body = res.json()
       seen.push(...body.items.map((n: { msisdn: string }) => n.msisdn))
@@ -40,15 +44,20 @@ describe('GET /api/v1/numbers', () => {
     const { msisdn } = await makeActiveNumber(t.app, { agent })
     const res = await get(`/api/v1/numbers?state=active&prefix=${encodeURIComponent(msisdn)}`, agent.token)
     expect(res.statusCode).toBe(200)
-    expect(res.json().items).toEqual([expect.objectContaining({ msisdn, state: 'active', abilities: { reserve: false, release: false, sell: false } })])
+    expect(res.json().items).toEqual([
+      expect.objectContaining({ msisdn, state: 'active', abilities: { reserve: false, release: false, sell: false } }),
+    ])
   })
 
-  it.each(['limit=0', 'limit=501', 'limit=abc', 'state=sold', 'category=platinum', 'after=abc', 'colour=red'])('answers 400 for %s', async (query) => {
-    const viewer = await makeStaff(t.app, ['auditor'])
-    const res = await get(`/api/v1/numbers?${query}`, viewer.token)
-    expect(res.statusCode).toBe(400)
-    expect(res.json()).toMatchObject({ code: 'invalid_input', details: { field: expect.any(String) } })
-  })
+  it.each(['limit=0', 'limit=501', 'limit=abc', 'state=sold', 'category=platinum', 'after=abc', 'colour=red'])(
+    'answers 400 for %s',
+    async (query) => {
+      const viewer = await makeStaff(t.app, ['auditor'])
+      const res = await get(`/api/v1/numbers?${query}`, viewer.token)
+      expect(res.statusCode).toBe(400)
+      expect(res.json()).toMatchObject({ code: 'invalid_input', details: { field: expect.any(String) } })
+    },
+  )
 })
 
 describe('GET /api/v1/numbers/:msisdn', () => {
@@ -83,7 +92,11 @@ describe('reserving and releasing', () => {
     const second = await makeStaff(t.app, ['agent'])
     const res = await post(`/api/v1/numbers/${msisdn}/reserve`, first.token)
     expect(res.statusCode, res.body).toBe(200)
-    expect(res.json()).toEqual({ msisdn, state: 'reserved', reserved_until: new Date(t.clock.now().getTime() + 30 * MINUTE).toISOString() })
+    expect(res.json()).toEqual({
+      msisdn,
+      state: 'reserved',
+      reserved_until: new Date(t.clock.now().getTime() + 30 * MINUTE).toISOString(),
+    })
     const detail = (await get(`/api/v1/numbers/${msisdn}`, first.token)).json()
     expect(detail.reservation).toMatchObject({ by: first.id })
     expect(detail.abilities).toEqual({ reserve: true, release: true, sell: true })
@@ -102,7 +115,11 @@ describe('reserving and releasing', () => {
     t.clock.advance(31 * MINUTE)
     const res = await post(`/api/v1/numbers/${msisdn}/reserve`, second.token)
     expect(res.statusCode, res.body).toBe(200)
-    const row = await t.app.db.selectFrom('numbers').select(['state', 'reserved_by']).where('msisdn', '=', msisdn).executeTakeFirstOrThrow()
+    const row = await t.app.db
+      .selectFrom('numbers')
+      .select(['state', 'reserved_by'])
+      .where('msisdn', '=', msisdn)
+      .executeTakeFirstOrThrow()
     expect(row).toEqual({ state: 'reserved', reserved_by: second.id })
   })
 
@@ -115,11 +132,27 @@ describe('reserving and releasing', () => {
     t.clock.advance(11 * MINUTE)
     const done = await runDueWork(t.app)
     expect(done.reservations_expired).toBeGreaterThanOrEqual(1)
-    const states = await t.app.db.selectFrom('numbers').select(['msisdn', 'state']).where('msisdn', 'in', [msisdn, kept]).orderBy('msisdn').execute()
-    expect(states).toEqual([{ msisdn, state: 'available' }, { msisdn: kept, state: 'reserved' }])
-    const leaves = await t.app.db.selectFrom('audit_records').select('envelope').where('action', '=', 'number.reservation_expired').where('msisdn', '=', msisdn).execute()
+    const states = await t.app.db
+      .selectFrom('numbers')
+      .select(['msisdn', 'state'])
+      .where('msisdn', 'in', [msisdn, kept])
+      .orderBy('msisdn')
+      .execute()
+    expect(states).toEqual([
+      { msisdn, state: 'available' },
+      { msisdn: kept, state: 'reserved' },
+    ])
+    const leaves = await t.app.db
+      .selectFrom('audit_records')
+      .select('envelope')
+      .where('action', '=', 'number.reservation_expired')
+      .where('msisdn', '=', msisdn)
+      .execute()
     expect(leaves).toHaveLength(1)
-    expect(envelopeOf(leaves[0])).toMatchObject({ actor: { kind: 'system', component: 'worker' }, before: { reserved_by: agent.id } })
+    expect(envelopeOf(leaves[0])).toMatchObject({
+      actor: { kind: 'system', component: 'worker' },
+      before: { reserved_by: agent.id },
+    })
     expect((await runDueWork(t.app)).reservations_expired).toBe(0)
   })
 
@@ -155,7 +188,11 @@ describe('POST /api/v1/numbers/:msisdn/sell', () => {
     const res = await post(`/api/v1/numbers/${msisdn}/sell`, agent.token, { iccid, subscriber_id: sale.subscriber_id })
     expect(res.statusCode, res.body).toBe(200)
     expect(res.json()).toMatchObject({ msisdn, state: 'active', iccid, subscriber_id: sale.subscriber_id })
-    const subscribers = await t.app.db.selectFrom('subscribers').select('id').where('id', '=', sale.subscriber_id).execute()
+    const subscribers = await t.app.db
+      .selectFrom('subscribers')
+      .select('id')
+      .where('id', '=', sale.subscriber_id)
+      .execute()
     expect(subscribers).toHaveLength(1)
   })
 
@@ -167,7 +204,11 @@ describe('POST /api/v1/numbers/:msisdn/sell', () => {
     const res = await post(`/api/v1/numbers/${msisdn}/sell`, agent.token, { iccid, subscriber: newSubscriber() })
     expect(res.statusCode).toBe(409)
     expect(res.json()).toMatchObject({ code: 'sim_not_available', details: { iccid, state: 'allocated' } })
-    const row = await t.app.db.selectFrom('numbers').select('state').where('msisdn', '=', msisdn).executeTakeFirstOrThrow()
+    const row = await t.app.db
+      .selectFrom('numbers')
+      .select('state')
+      .where('msisdn', '=', msisdn)
+      .executeTakeFirstOrThrow()
     expect(row.state).toBe('available')
   })
 
@@ -175,7 +216,11 @@ describe('POST /api/v1/numbers/:msisdn/sell', () => {
     const agent = await makeStaff(t.app, ['agent'])
     const [msisdn] = await makeRange(t.app, 1)
     const [iccid] = await makeSims(t.app, agent.shopId as string, 1)
-    const both = await post(`/api/v1/numbers/${msisdn}/sell`, agent.token, { iccid, subscriber_id: crypto.randomUUID(), subscriber: newSubscriber() })
+    const both = await post(`/api/v1/numbers/${msisdn}/sell`, agent.token, {
+      iccid,
+      subscriber_id: crypto.randomUUID(),
+      subscriber: newSubscriber(),
+    })
     const neither = await post(`/api/v1/numbers/${msisdn}/sell`, agent.token, { iccid })
     for (const res of [both, neither]) {
       expect(res.statusCode).toBe(400)
@@ -202,11 +247,20 @@ describe('POST /api/v1/numbers/:msisdn/sell', () => {
     const agent = await makeStaff(t.app, ['agent'])
     const [msisdn] = await makeRange(t.app, 1)
     const [iccid] = await makeSims(t.app, agent.shopId as string, 1)
-    const before = await t.app.db.selectFrom('subscribers').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()
-    const res = await post(`/api/v1/numbers/${msisdn}/sell`, agent.token, { iccid, subscriber: newSubscriber({ kyc_doc_number: '@@-##-!!' }) })
+    const before = await t.app.db
+      .selectFrom('subscribers')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow()
+    const res = await post(`/api/v1/numbers/${msisdn}/sell`, agent.token, {
+      iccid,
+      subscriber: newSubscriber({ kyc_doc_number: '@@-##-!!' }),
+    })
     expect(res.statusCode, res.body).toBe(400)
     expect(res.json().details.field).toBe('subscriber.kyc_doc_number')
-    const after = await t.app.db.selectFrom('subscribers').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()
+    const after = await t.app.db
+      .selectFrom('subscribers')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow()
     expect(Number(after.n)).toBe(Number(before.n))
   })
 
@@ -214,9 +268,15 @@ describe('POST /api/v1/numbers/:msisdn/sell', () => {
     const agent = await makeStaff(t.app, ['agent'])
     const [msisdn] = await makeRange(t.app, 1)
     const [iccid] = await makeSims(t.app, agent.shopId as string, 1)
-    const noSim = await post(`/api/v1/numbers/${msisdn}/sell`, agent.token, { iccid: '8985509999999999999', subscriber: newSubscriber() })
+    const noSim = await post(`/api/v1/numbers/${msisdn}/sell`, agent.token, {
+      iccid: '8985509999999999999',
+      subscriber: newSubscriber(),
+    })
     expect(noSim.statusCode).toBe(404)
-    const noSubscriber = await post(`/api/v1/numbers/${msisdn}/sell`, agent.token, { iccid, subscriber_id: crypto.randomUUID() })
+    const noSubscriber = await post(`/api/v1/numbers/${msisdn}/sell`, agent.token, {
+      iccid,
+      subscriber_id: crypto.randomUUID(),
+    })
     expect(noSubscriber.statusCode).toBe(404)
   })
 })

@@ -22,66 +22,141 @@ describe('GET /api/v1/alerts', () => {
     const { msisdn: held } = await makeActiveNumber(t.app)
     t.clock.advance(3_600_000)
     const rogue = await makeStaff(t.app, ['agent'])
-    expect((await t.server.inject({ method: 'POST', url: `/api/v1/numbers/${held}/reserve`, headers: auth(rogue.token) })).statusCode).toBe(409)
+    expect(
+      (await t.server.inject({ method: 'POST', url: `/api/v1/numbers/${held}/reserve`, headers: auth(rogue.token) }))
+        .statusCode,
+    ).toBe(409)
     const [raced] = await makeRange(t.app, 1)
     const winner = await makeStaff(t.app, ['agent'])
     const loser = await makeStaff(t.app, ['agent'])
-    expect((await t.server.inject({ method: 'POST', url: `/api/v1/numbers/${raced}/reserve`, headers: auth(winner.token) })).statusCode).toBe(200)
+    expect(
+      (await t.server.inject({ method: 'POST', url: `/api/v1/numbers/${raced}/reserve`, headers: auth(winner.token) }))
+        .statusCode,
+    ).toBe(200)
     t.clock.advance(1000)
-    expect((await t.server.inject({ method: 'POST', url: `/api/v1/numbers/${raced}/reserve`, headers: auth(loser.token) })).statusCode).toBe(409)
+    expect(
+      (await t.server.inject({ method: 'POST', url: `/api/v1/numbers/${raced}/reserve`, headers: auth(loser.token) }))
+        .statusCode,
+    ).toBe(409)
 
-    const risk = await t.server.inject({ method: 'GET', url: '/api/v1/alerts?severity=risk', headers: auth(supervisor.token) })
+    const risk = await t.server.inject({
+      method: 'GET',
+      url: '/api/v1/alerts?severity=risk',
+      headers: auth(supervisor.token),
+    })
     expect(risk.statusCode).toBe(200)
-    expect(risk.json().items).toEqual([expect.objectContaining({ kind: 'attempt_on_active_number', severity: 'risk', msisdn: held, staff_id: rogue.id, staff_username: rogue.username })])
-    const info = await t.server.inject({ method: 'GET', url: '/api/v1/alerts?severity=info', headers: auth(supervisor.token) })
-    expect(info.json().items).toEqual([expect.objectContaining({ kind: 'race_lost', severity: 'info', msisdn: raced, staff_id: loser.id })])
+    expect(risk.json().items).toEqual([
+      expect.objectContaining({
+        kind: 'attempt_on_active_number',
+        severity: 'risk',
+        msisdn: held,
+        staff_id: rogue.id,
+        staff_username: rogue.username,
+      }),
+    ])
+    const info = await t.server.inject({
+      method: 'GET',
+      url: '/api/v1/alerts?severity=info',
+      headers: auth(supervisor.token),
+    })
+    expect(info.json().items).toEqual([
+      expect.objectContaining({ kind: 'race_lost', severity: 'info', msisdn: raced, staff_id: loser.id }),
+    ])
     const all = await t.server.inject({ method: 'GET', url: '/api/v1/alerts', headers: auth(supervisor.token) })
     expect(all.json().items.map((a: { msisdn: string }) => a.msisdn)).toEqual([raced, held])
-    const one = await t.server.inject({ method: 'GET', url: `/api/v1/alerts?msisdn=${encodeURIComponent(held)}&kind=attempt_on_active_number`, headers: auth(supervisor.token) })
+    const one = await t.server.inject({
+      method: 'GET',
+      url: `/api/v1/alerts?msisdn=${encodeURIComponent(held)}&kind=attempt_on_active_number`,
+      headers: auth(supervisor.token),
+    })
     expect(one.json().items).toHaveLength(1)
   })
 
-  it.each(['severity=panic', 'limit=0', 'before=yesterday', 'msisdn=abc', 'sort=asc'])('answers 400 for %s', async (query) => {
-    const res = await t.server.inject({ method: 'GET', url: `/api/v1/alerts?${query}`, headers: auth(supervisor.token) })
-    expect(res.statusCode).toBe(400)
-    expect(res.json().code).toBe('invalid_input')
-  })
+  it.each(['severity=panic', 'limit=0', 'before=yesterday', 'msisdn=abc', 'sort=asc'])(
+    'answers 400 for %s',
+    async (query) => {
+      const res = await t.server.inject({
+        method: 'GET',
+        url: `/api/v1/alerts?${query}`,
+        headers: auth(supervisor.token),
+      })
+      expect(res.statusCode).toBe(400)
+      expect(res.json().code).toBe('invalid_input')
+    },
+  )
 })
 
 describe('GET /api/v1/meta and the demo clock', () => {
   it('tells mode, clock, database and version without a session', async () => {
     const res = await t.server.inject({ method: 'GET', url: '/api/v1/meta' })
     expect(res.statusCode).toBe(200)
-    expect(res.json()).toEqual({ mode: 'demo', now: t.app.clock.now().toISOString(), clock_movable: true, database: t.app.database.kind, version: expect.stringMatching(/^\d+\.\d+\.\d+/) })
+    expect(res.json()).toEqual({
+      mode: 'demo',
+      now: t.app.clock.now().toISOString(),
+      clock_movable: true,
+      database: t.app.database.kind,
+      version: expect.stringMatching(/^\d+\.\d+\.\d+/),
+    })
   })
 
   it('moves the demo clock forward, persists the offset and records clock.advanced', async () => {
     const before = t.app.clock.now()
-    const res = await t.server.inject({ method: 'POST', url: '/api/v1/demo/clock/advance', headers: auth(supervisor.token), payload: { by: '30d' } })
+    const res = await t.server.inject({
+      method: 'POST',
+      url: '/api/v1/demo/clock/advance',
+      headers: auth(supervisor.token),
+      payload: { by: '30d' },
+    })
     expect(res.statusCode, res.body).toBe(200)
     const now = new Date(before.getTime() + 30 * DAY).toISOString()
     expect(res.json()).toMatchObject({ now, offset_ms: 30 * DAY })
     expect((await t.server.inject({ method: 'GET', url: '/api/v1/meta' })).json().now).toBe(now)
-    const setting = await t.app.db.selectFrom('settings').select('value').where('key', '=', 'demo_clock_offset_ms').executeTakeFirstOrThrow()
+    const setting = await t.app.db
+      .selectFrom('settings')
+      .select('value')
+      .where('key', '=', 'demo_clock_offset_ms')
+      .executeTakeFirstOrThrow()
     expect(Number(setting.value)).toBe(30 * DAY)
-    const leaves = await t.app.db.selectFrom('audit_records').select('envelope').where('action', '=', 'clock.advanced').execute()
+    const leaves = await t.app.db
+      .selectFrom('audit_records')
+      .select('envelope')
+      .where('action', '=', 'clock.advanced')
+      .execute()
     expect(leaves).toHaveLength(1)
     expect(envelopeOf(leaves[0])).toMatchObject({ actor: { staff_id: supervisor.id }, after: { now } })
   })
 
-  it.each(['two days', '', '0d', '-1d', '401d', '5y', '1.5h'])('answers 400 naming `by` for %j and leaves the clock', async (by) => {
-    const before = t.app.clock.now().toISOString()
-    const res = await t.server.inject({ method: 'POST', url: '/api/v1/demo/clock/advance', headers: auth((await signedIn()).token), payload: { by } })
-    expect(res.statusCode).toBe(400)
-    expect(res.json()).toMatchObject({ code: 'invalid_input', details: { field: 'by' } })
-    expect(t.app.clock.now().toISOString()).toBe(before)
-  })
+  it.each(['two days', '', '0d', '-1d', '401d', '5y', '1.5h'])(
+    'answers 400 naming `by` for %j and leaves the clock',
+    async (by) => {
+      const before = t.app.clock.now().toISOString()
+      const res = await t.server.inject({
+        method: 'POST',
+        url: '/api/v1/demo/clock/advance',
+        headers: auth((await signedIn()).token),
+        payload: { by },
+      })
+      expect(res.statusCode).toBe(400)
+      expect(res.json()).toMatchObject({ code: 'invalid_input', details: { field: 'by' } })
+      expect(t.app.clock.now().toISOString()).toBe(before)
+    },
+  )
 
   it('answers 400 for a missing `by` or a number instead of a string', async () => {
     const { token } = await signedIn()
-    const missing = await t.server.inject({ method: 'POST', url: '/api/v1/demo/clock/advance', headers: auth(token), payload: {} })
+    const missing = await t.server.inject({
+      method: 'POST',
+      url: '/api/v1/demo/clock/advance',
+      headers: auth(token),
+      payload: {},
+    })
     expect(missing.json().details.field).toBe('by')
-    const asObject = await t.server.inject({ method: 'POST', url: '/api/v1/demo/clock/advance', headers: auth(token), payload: { by: { days: 3 } } })
+    const asObject = await t.server.inject({
+      method: 'POST',
+      url: '/api/v1/demo/clock/advance',
+      headers: auth(token),
+      payload: { by: { days: 3 } },
+    })
     expect(asObject.statusCode).toBe(400)
   })
 })
@@ -100,7 +175,9 @@ describe('operations routes', () => {
     expect(res.statusCode).toBe(200)
     expect(res.headers['content-type']).toMatch(/^text\/plain/)
     expect(res.body).toContain('# TYPE numguard_http_request_duration_seconds histogram')
-    expect(res.body).toMatch(/numguard_http_request_duration_seconds_bucket\{[^}]*route="\/api\/v1\/meta"[^}]*status="200"/)
+    expect(res.body).toMatch(
+      /numguard_http_request_duration_seconds_bucket\{[^}]*route="\/api\/v1\/meta"[^}]*status="200"/,
+    )
     expect(res.body).toMatch(/numguard_refusals_total\{status="401"\} [1-9]/)
     expect(res.body).toContain('numguard_process_cpu_seconds_total')
   })
@@ -118,10 +195,14 @@ describe('operations routes', () => {
       expect(op, `${route.method} ${path}`).toBeDefined()
       expect(typeof op.responses).toBe('object')
       for (const name of [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1])) {
-        expect(op.parameters, `${path} declares {${name}}`).toContainEqual(expect.objectContaining({ in: 'path', name, required: true }))
+        expect(op.parameters, `${path} declares {${name}}`).toContainEqual(
+          expect.objectContaining({ in: 'path', name, required: true }),
+        )
       }
     }
-    expect(doc.paths['/api/v1/numbers/{msisdn}/sell'].post.requestBody.content['application/json'].schema.required).toContain('iccid')
+    expect(
+      doc.paths['/api/v1/numbers/{msisdn}/sell'].post.requestBody.content['application/json'].schema.required,
+    ).toContain('iccid')
     expect(doc.paths['/metrics']).toBeUndefined()
   })
 })

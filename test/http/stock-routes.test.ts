@@ -3,7 +3,15 @@ import { createHash } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { kycDocumentHash } from '../../src/subscribers/commands.ts'
 import { openTestApp, type TestApp } from '../helpers/app.ts'
-import { makeActiveNumber, makeRange, makeShop, makeSims, makeStaff, newSubscriber, type TestStaff } from '../helpers/factories.ts'
+import {
+  makeActiveNumber,
+  makeRange,
+  makeShop,
+  makeSims,
+  makeStaff,
+  newSubscriber,
+  type TestStaff,
+} from '../helpers/factories.ts'
 import { auth, envelopeOf } from './support.ts'
 
 let t: TestApp
@@ -26,13 +34,25 @@ describe('POST /api/v1/ranges', () => {
     const res = await post('/api/v1/ranges', { first: '+85516200000', last: '+85516200099', category: 'golden' })
     expect(res.statusCode, res.body).toBe(200)
     const expected = sha256(JSON.stringify({ category: 'golden', first: '+85516200000', last: '+85516200099' }))
-    expect(res.json()).toMatchObject({ first: '+85516200000', last: '+85516200099', size: 100, category: 'golden', input_sha256: expected })
-    const leaves = await t.app.db.selectFrom('audit_records').select('envelope').where('action', '=', 'range.imported').execute()
+    expect(res.json()).toMatchObject({
+      first: '+85516200000',
+      last: '+85516200099',
+      size: 100,
+      category: 'golden',
+      input_sha256: expected,
+    })
+    const leaves = await t.app.db
+      .selectFrom('audit_records')
+      .select('envelope')
+      .where('action', '=', 'range.imported')
+      .execute()
     const mine = leaves.map(envelopeOf).filter((e) => (e.after as { first: string }).first === '+85516200000')
     expect(mine).toHaveLength(1)
     expect(mine[0].basis).toBe(expected)
     const listed = await get('/api/v1/ranges')
-    expect(listed.json().items).toContainEqual(expect.objectContaining({ first: '+85516200000', size: 100, input_sha256: expected }))
+    expect(listed.json().items).toContainEqual(
+      expect.objectContaining({ first: '+85516200000', size: 100, input_sha256: expected }),
+    )
     const golden = await get('/api/v1/numbers?category=golden&prefix=%2B855162000&limit=500')
     expect(golden.json().items).toHaveLength(100)
   })
@@ -41,7 +61,10 @@ describe('POST /api/v1/ranges', () => {
     await post('/api/v1/ranges', { first: '+85516300000', last: '+85516300009' })
     const res = await post('/api/v1/ranges', { first: '+85516300005', last: '+85516300020' })
     expect(res.statusCode).toBe(409)
-    expect(res.json()).toMatchObject({ code: 'range_overlaps', details: { existing: { first: '+85516300000', last: '+85516300009' } } })
+    expect(res.json()).toMatchObject({
+      code: 'range_overlaps',
+      details: { existing: { first: '+85516300000', last: '+85516300009' } },
+    })
   })
 
   it.each([
@@ -65,18 +88,31 @@ describe('POST /api/v1/ranges', () => {
   })
 
   it('streams NDJSON progress lines ending with the result when asked', async () => {
-    const res = await post('/api/v1/ranges', { first: '+85516500000', last: '+85516500999' }, { accept: 'application/x-ndjson' })
+    const res = await post(
+      '/api/v1/ranges',
+      { first: '+85516500000', last: '+85516500999' },
+      { accept: 'application/x-ndjson' },
+    )
     expect(res.statusCode).toBe(200)
     expect(res.headers['content-type']).toContain('application/x-ndjson')
-    const lines = res.body.trim().split('\n').map((l) => JSON.parse(l))
+    const lines = res.body
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
     expect(lines.length).toBeGreaterThanOrEqual(2)
     expect(lines.slice(0, -1).every((l) => l.progress && l.progress.total === 1000)).toBe(true)
     expect(lines.at(-2).progress.done).toBe(1000)
-    expect(lines.at(-1)).toEqual({ result: expect.objectContaining({ first: '+85516500000', last: '+85516500999', size: 1000 }) })
+    expect(lines.at(-1)).toEqual({
+      result: expect.objectContaining({ first: '+85516500000', last: '+85516500999', size: 1000 }),
+    })
   })
 
   it('ends the NDJSON stream with the error line when the import is refused', async () => {
-    const res = await post('/api/v1/ranges', { first: '+85516500500', last: '+85516500600' }, { accept: 'application/x-ndjson' })
+    const res = await post(
+      '/api/v1/ranges',
+      { first: '+85516500500', last: '+85516500600' },
+      { accept: 'application/x-ndjson' },
+    )
     const last = JSON.parse(res.body.trim().split('\n').at(-1) as string)
     expect(last.error).toMatchObject({ code: 'range_overlaps', message: expect.any(String) })
   })
@@ -98,7 +134,9 @@ describe('SIM stock', () => {
   })
 
   it('refuses a file with bad lines with 400 listing each problem, importing nothing', async () => {
-    const res = await post('/api/v1/sims/import', { csv: `${csv(8985507100000000000n, 1)}\n123,456\n8985507100000000009\n${csv(8985507100000000000n, 1)}` })
+    const res = await post('/api/v1/sims/import', {
+      csv: `${csv(8985507100000000000n, 1)}\n123,456\n8985507100000000009\n${csv(8985507100000000000n, 1)}`,
+    })
     expect(res.statusCode).toBe(400)
     expect(res.json()).toMatchObject({ code: 'invalid_input', details: { field: 'csv' } })
     expect(res.json().details.problems.map((p: { line: number }) => p.line)).toEqual([2, 3, 4])
@@ -109,7 +147,10 @@ describe('SIM stock', () => {
     await post('/api/v1/sims/import', { csv: csv(8985507200000000000n, 2) })
     const res = await post('/api/v1/sims/import', { csv: csv(8985507200000000001n, 2) })
     expect(res.statusCode).toBe(409)
-    expect(res.json()).toMatchObject({ code: 'sims_already_imported', details: { existing: expect.arrayContaining([expect.objectContaining({ iccid: '8985507200000000001' })]) } })
+    expect(res.json()).toMatchObject({
+      code: 'sims_already_imported',
+      details: { existing: expect.arrayContaining([expect.objectContaining({ iccid: '8985507200000000001' })]) },
+    })
   })
 
   it('answers 400 for an empty or missing csv and for a malformed ICCID in the path', async () => {
@@ -129,7 +170,10 @@ describe('SIM stock', () => {
     expect(mine.json().items).toHaveLength(2)
     const tooMany = await post('/api/v1/sims/allocate', { shop_id: shop, count: inStock })
     expect(tooMany.statusCode).toBe(409)
-    expect(tooMany.json()).toMatchObject({ code: 'not_enough_stock', details: { in_stock: inStock - 2, asked: inStock } })
+    expect(tooMany.json()).toMatchObject({
+      code: 'not_enough_stock',
+      details: { in_stock: inStock - 2, asked: inStock },
+    })
     expect((await get(`/api/v1/sims?shop_id=${shop}`)).json().items).toHaveLength(2)
   })
 
@@ -169,17 +213,32 @@ describe('lookup, subscribers, stats and shops', () => {
   it('sells to a new subscriber and shows them masked, with no KYC hash or document number anywhere', async () => {
     const [msisdn] = await makeRange(t.app, 1)
     const [iccid] = await makeSims(t.app, agent.shopId as string, 1)
-    const subscriber = newSubscriber({ name: 'Sreymom Keo', kyc_doc_number: 'N0-9988-7766', alt_contact: '+85512345678' })
-    const sale = await t.server.inject({ method: 'POST', url: `/api/v1/numbers/${msisdn}/sell`, headers: auth(agent.token), payload: { iccid, subscriber } })
+    const subscriber = newSubscriber({
+      name: 'Sreymom Keo',
+      kyc_doc_number: 'N0-9988-7766',
+      alt_contact: '+85512345678',
+    })
+    const sale = await t.server.inject({
+      method: 'POST',
+      url: `/api/v1/numbers/${msisdn}/sell`,
+      headers: auth(agent.token),
+      payload: { iccid, subscriber },
+    })
     expect(sale.statusCode, sale.body).toBe(200)
     const id = sale.json().subscriber_id
     const hash = kycDocumentHash(t.app.config.kycKey, subscriber.kyc_doc_number)
     const res = await get(`/api/v1/subscribers/${id}`)
     expect(res.statusCode).toBe(200)
-    expect(res.json()).toMatchObject({ id, name_masked: 'S****** K**', kyc_doc_last4: '7766', alt_contact_masked: '**********78' })
+    expect(res.json()).toMatchObject({
+      id,
+      name_masked: 'S****** K**',
+      kyc_doc_last4: '7766',
+      alt_contact_masked: '**********78',
+    })
     expect(res.json().custodies).toEqual([expect.objectContaining({ msisdn })])
     for (const body of [res.body, sale.body, (await get(`/api/v1/numbers/${msisdn}`)).body]) {
-      for (const secret of [hash, 'N0-9988-7766', 'N099887766', 'kyc_doc_hash', 'Sreymom', '+85512345678']) expect(body).not.toContain(secret)
+      for (const secret of [hash, 'N0-9988-7766', 'N099887766', 'kyc_doc_hash', 'Sreymom', '+85512345678'])
+        expect(body).not.toContain(secret)
     }
   })
 

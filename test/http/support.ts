@@ -108,7 +108,13 @@ export async function suspendStaff(app: App, staffId: string): Promise<void> {
       .executeTakeFirst()
     if (Number(moved.numUpdatedRows) !== 1) throw new Error(`staff ${staffId} was not active`)
     const action = 'staff.suspended' as ActionName
-    return audited(null, [await recordAudit(ctx, { action, before: { status: 'active' }, after: { staff_id: staffId, status: 'suspended' } })])
+    return audited(null, [
+      await recordAudit(ctx, {
+        action,
+        before: { status: 'active' },
+        after: { staff_id: staffId, status: 'suspended' },
+      }),
+    ])
   })
 }
 
@@ -120,9 +126,21 @@ export async function makeStaffWithPassword(app: App, roles: Role[], password: s
   await runCommand(app.deps, SYSTEM, async (ctx) => {
     await ctx.tx
       .insertInto('staff')
-      .values({ id, username, display_name: username, password_hash: passwordHash, roles, shop_id: shopId, status: 'active', created_at: ctx.now, updated_at: ctx.now })
+      .values({
+        id,
+        username,
+        display_name: username,
+        password_hash: passwordHash,
+        roles,
+        shop_id: shopId,
+        status: 'active',
+        created_at: ctx.now,
+        updated_at: ctx.now,
+      })
       .execute()
-    return audited(id, [await recordAudit(ctx, { action: 'staff.created', after: { staff_id: id, roles, shop_id: shopId } })])
+    return audited(id, [
+      await recordAudit(ctx, { action: 'staff.created', after: { staff_id: id, roles, shop_id: shopId } }),
+    ])
   })
   return { id, username, password, roles }
 }
@@ -138,6 +156,8 @@ export function isErrorBody(body: string): boolean {
 }
 
 /** An audit envelope as stored (jsonb comes back parsed on both drivers; text would not). */
-export function envelopeOf(row: { envelope: unknown }): Record<string, unknown> & { basis?: string | null; after?: unknown; data?: Record<string, unknown> } {
+export function envelopeOf(row: {
+  envelope: unknown
+}): Record<string, unknown> & { basis?: string | null; after?: unknown; data?: Record<string, unknown> } {
   return (typeof row.envelope === 'string' ? JSON.parse(row.envelope) : row.envelope) as Record<string, unknown>
 }
