@@ -21,7 +21,8 @@ export const DEMO_KYC_KEY = 'demo-only-kyc-key-never-use-in-production'
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const mode = (env.NUMGUARD_MODE ?? 'demo') as Mode
-  if (mode !== 'demo' && mode !== 'production') throw new ValidationError('NUMGUARD_MODE', 'NUMGUARD_MODE must be demo or production')
+  if (mode !== 'demo' && mode !== 'production')
+    throw new ValidationError('NUMGUARD_MODE', 'NUMGUARD_MODE must be demo or production')
   const port = Number(env.PORT ?? 3000)
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ValidationError('PORT', 'PORT must be a TCP port')
   return {
@@ -42,8 +43,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 export function productionProblems(config: Config): string[] {
   if (config.mode !== 'production') return []
   const problems: string[] = []
-  if (!config.databaseUrl) problems.push('DATABASE_URL is required: production runs on PostgreSQL, not the embedded database')
-  if (config.kycKey === DEMO_KYC_KEY) problems.push('NUMGUARD_KYC_KEY must be set to a secret of your own (the demo key is refused)')
+  if (!config.databaseUrl)
+    problems.push('DATABASE_URL is required: production runs on PostgreSQL, not the embedded database')
+  if (config.kycKey === DEMO_KYC_KEY)
+    problems.push('NUMGUARD_KYC_KEY must be set to a secret of your own (the demo key is refused)')
   else if (config.kycKey.length < 32) problems.push('NUMGUARD_KYC_KEY must be at least 32 characters')
   return problems
 }

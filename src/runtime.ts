@@ -5,8 +5,8 @@ import type { App } from './app.ts'
 import { type Config, productionProblems } from './config.ts'
 import { type Database, openDatabase } from './db/handle.ts'
 import { acquireLock } from './db/lock.ts'
-import { type Clock, MovableClock, SystemClock } from './domain/clock.ts'
 import { CLOCK_OFFSET_KEY } from './demo/clock.ts'
+import { type Clock, MovableClock, SystemClock } from './domain/clock.ts'
 
 export class StartupRefusedError extends Error {
   readonly problems: string[]
@@ -53,11 +53,23 @@ export async function openApp(config: Config, options: { logger?: Logger } = {})
       await refuseSuperuserLogin(database)
       await refuseDemoAccounts(database)
     } else {
-      const saved = await database.db.selectFrom('settings').select('value').where('key', '=', CLOCK_OFFSET_KEY).executeTakeFirst()
+      const saved = await database.db
+        .selectFrom('settings')
+        .select('value')
+        .where('key', '=', CLOCK_OFFSET_KEY)
+        .executeTakeFirst()
       movableClock = new MovableClock(Number(saved?.value ?? 0))
       clock = movableClock
     }
-    const app: App = { config, database, db: database.db, clock, movableClock, deps: { db: database.db, clock }, logger }
+    const app: App = {
+      config,
+      database,
+      db: database.db,
+      clock,
+      movableClock,
+      deps: { db: database.db, clock },
+      logger,
+    }
     return { app, close, setUrl: (url) => lock?.setUrl(url) }
   } catch (err) {
     await close()
@@ -67,16 +79,24 @@ export async function openApp(config: Config, options: { logger?: Logger } = {})
 
 /** A superuser login could RESET ROLE and step around every grant; production runs as a plain login. */
 async function refuseSuperuserLogin(database: Database): Promise<void> {
-  const who = await sql<{ superuser: boolean }>`SELECT rolsuper AS superuser FROM pg_roles WHERE rolname = session_user`.execute(database.db)
+  const who = await sql<{
+    superuser: boolean
+  }>`SELECT rolsuper AS superuser FROM pg_roles WHERE rolname = session_user`.execute(database.db)
   if (who.rows[0]?.superuser) {
-    throw new StartupRefusedError(['DATABASE_URL logs in as a superuser; give numguard a plain login that is a member of numguard_app'])
+    throw new StartupRefusedError([
+      'DATABASE_URL logs in as a superuser; give numguard a plain login that is a member of numguard_app',
+    ])
   }
 }
 
 export async function refuseDemoAccounts(database: Database): Promise<void> {
   const demo = await sql<{ n: number }>`
-    SELECT (SELECT count(*) FROM staff WHERE is_demo) + (SELECT count(*) FROM machine_clients WHERE is_demo) AS n`.execute(database.db)
+    SELECT (SELECT count(*) FROM staff WHERE is_demo) + (SELECT count(*) FROM machine_clients WHERE is_demo) AS n`.execute(
+    database.db,
+  )
   if (Number(demo.rows[0]?.n) > 0) {
-    throw new StartupRefusedError(['this database holds demo staff or demo machine clients with published passwords; production refuses to serve it'])
+    throw new StartupRefusedError([
+      'this database holds demo staff or demo machine clients with published passwords; production refuses to serve it',
+    ])
   }
 }

@@ -10,7 +10,10 @@ import { hashToken, newToken, verifyPassword } from './secrets.ts'
 export const MACHINE_TOKEN_TTL_SECONDS = 3600
 
 export class OAuthError extends DomainError {
-  constructor(error: 'invalid_client' | 'invalid_scope' | 'unsupported_grant_type' | 'invalid_request', message: string) {
+  constructor(
+    error: 'invalid_client' | 'invalid_scope' | 'unsupported_grant_type' | 'invalid_request',
+    message: string,
+  ) {
     super(error, error === 'invalid_client' ? 401 : 400, message)
   }
 }
@@ -19,7 +22,8 @@ export class OAuthError extends DomainError {
 export async function issueMachineToken(deps: CommandDeps, clientId: string, secret: string, requestedScope?: string) {
   const client = await deps.db.selectFrom('machine_clients').selectAll().where('id', '=', clientId).executeTakeFirst()
   const ok = await verifyPassword(client?.secret_hash ?? null, secret)
-  if (!client || !ok || client.status !== 'active') throw new OAuthError('invalid_client', 'Unknown client or wrong secret')
+  if (!client || !ok || client.status !== 'active')
+    throw new OAuthError('invalid_client', 'Unknown client or wrong secret')
   const requested = requestedScope ? requestedScope.split(/\s+/).filter(Boolean) : client.scopes
   const unknown = requested.filter((s) => !client.scopes.includes(s))
   if (unknown.length > 0) throw new OAuthError('invalid_scope', `This client may not ask for ${unknown.join(' ')}`)
@@ -30,9 +34,19 @@ export async function issueMachineToken(deps: CommandDeps, clientId: string, sec
     const expiresAt = new Date(ctx.now.getTime() + MACHINE_TOKEN_TTL_SECONDS * 1000)
     await ctx.tx
       .insertInto('machine_tokens')
-      .values({ id: tokenId, client_id: clientId, token_hash: hashToken(token), scopes: requested, issued_at: ctx.now, expires_at: expiresAt })
+      .values({
+        id: tokenId,
+        client_id: clientId,
+        token_hash: hashToken(token),
+        scopes: requested,
+        issued_at: ctx.now,
+        expires_at: expiresAt,
+      })
       .execute()
-    const receipt = await recordAudit(ctx, { action: 'machine.token_issued', after: { token_id: tokenId, scopes: requested } })
+    const receipt = await recordAudit(ctx, {
+      action: 'machine.token_issued',
+      after: { token_id: tokenId, scopes: requested },
+    })
     return audited(
       { access_token: token, token_type: 'Bearer', expires_in: MACHINE_TOKEN_TTL_SECONDS, scope: requested.join(' ') },
       [receipt],

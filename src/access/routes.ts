@@ -1,10 +1,9 @@
 import type { FastifyInstance } from 'fastify'
 import type { App } from '../app.ts'
 import { DomainError, ValidationError } from '../domain/errors.ts'
-import { clientInfo, SESSION_COOKIE } from '../http/auth.ts'
+import { clientInfo, SESSION_COOKIE, staffOf } from '../http/auth.ts'
 import { anyObject, errorResponses, idParams } from '../http/schemas.ts'
 import { issueMachineToken } from './machine-tokens.ts'
-import type { StaffActor } from './policies.ts'
 import { listOwnSessions, presentStaff, revokeSession, signIn } from './sessions.ts'
 
 const staffOnly = { access: { auth: 'staff' } } as const
@@ -19,7 +18,10 @@ export async function accessRoutes(server: FastifyInstance, app: App) {
         summary: 'Sign in as a staff member: sets an HTTP-only session cookie and returns a bearer token',
         body: {
           type: 'object',
-          properties: { username: { type: 'string', minLength: 1, maxLength: 64 }, password: { type: 'string', minLength: 1, maxLength: 256 } },
+          properties: {
+            username: { type: 'string', minLength: 1, maxLength: 64 },
+            password: { type: 'string', minLength: 1, maxLength: 256 },
+          },
           required: ['username', 'password'],
           additionalProperties: false,
         },
@@ -27,7 +29,11 @@ export async function accessRoutes(server: FastifyInstance, app: App) {
       },
     },
     async (request, reply) => {
-      const out = await signIn(app.deps, { ...request.body, client: clientInfo(request), ttlHours: app.config.sessionTtlHours })
+      const out = await signIn(app.deps, {
+        ...request.body,
+        client: clientInfo(request),
+        ttlHours: app.config.sessionTtlHours,
+      })
       reply.setCookie(SESSION_COOKIE, out.token, {
         httpOnly: true,
         sameSite: 'strict',
@@ -40,28 +46,47 @@ export async function accessRoutes(server: FastifyInstance, app: App) {
     },
   )
 
-  server.post('/api/v1/auth/sign-out', { config: staffOnly, schema: { tags: ['access'], summary: 'End this session' } }, async (request, reply) => {
-    const actor = request.actor as StaffActor
-    await revokeSession(app.deps, actor, actor.sessionId, 'session.signed_out')
-    reply.clearCookie(SESSION_COOKIE, { path: '/' })
-    return reply.code(204).send()
-  })
+  server.post(
+    '/api/v1/auth/sign-out',
+    { config: staffOnly, schema: { tags: ['access'], summary: 'End this session' } },
+    async (request, reply) => {
+      const actor = staffOf(request)
+      await revokeSession(app.deps, actor, actor.sessionId, 'session.signed_out')
+      reply.clearCookie(SESSION_COOKIE, { path: '/' })
+      return reply.code(204).send()
+    },
+  )
 
-  server.get('/api/v1/auth/me', { config: staffOnly, schema: { tags: ['access'], summary: 'Who is signed in' } }, async (request) => {
-    const actor = request.actor as StaffActor
-    const staff = await app.db.selectFrom('staff').selectAll().where('id', '=', actor.staffId).executeTakeFirstOrThrow()
-    return { staff: presentStaff(staff), session: { id: actor.sessionId } }
-  })
+  server.get(
+    '/api/v1/auth/me',
+    { config: staffOnly, schema: { tags: ['access'], summary: 'Who is signed in' } },
+    async (request) => {
+      const actor = staffOf(request)
+      const staff = await app.db
+        .selectFrom('staff')
+        .selectAll()
+        .where('id', '=', actor.staffId)
+        .executeTakeFirstOrThrow()
+      return { staff: presentStaff(staff), session: { id: actor.sessionId } }
+    },
+  )
 
-  server.get('/api/v1/sessions', { config: staffOnly, schema: { tags: ['access'], summary: 'Your sessions' } }, async (request) => ({
-    items: await listOwnSessions(app.db, (request.actor as StaffActor).staffId),
-  }))
+  server.get(
+    '/api/v1/sessions',
+    { config: staffOnly, schema: { tags: ['access'], summary: 'Your sessions' } },
+    async (request) => ({
+      items: await listOwnSessions(app.db, staffOf(request).staffId),
+    }),
+  )
 
   server.delete<{ Params: { id: string } }>(
     '/api/v1/sessions/:id',
-    { config: staffOnly, schema: { tags: ['access'], summary: 'Revoke one of your sessions', params: idParams, response: errorResponses } },
+    {
+      config: staffOnly,
+      schema: { tags: ['access'], summary: 'Revoke one of your sessions', params: idParams, response: errorResponses },
+    },
     async (request, reply) => {
-      await revokeSession(app.deps, request.actor as StaffActor, request.params.id, 'session.revoked')
+      await revokeSession(app.deps, staffOf(request), request.params.id, 'session.revoked')
       return reply.code(204).send()
     },
   )
@@ -73,7 +98,8 @@ export async function accessRoutes(server: FastifyInstance, app: App) {
       config: { access: { auth: 'public' } },
       schema: {
         tags: ['access'],
-        summary: 'Client-credentials token for machine clients (form or JSON body; client secret in the body or HTTP Basic)',
+        summary:
+          'Client-credentials token for machine clients (form or JSON body; client secret in the body or HTTP Basic)',
         body: {
           type: 'object',
           properties: {
@@ -102,7 +128,13 @@ export async function accessRoutes(server: FastifyInstance, app: App) {
       } catch (err) {
         // OAuth clients read `error`; everyone else reads `code`.
         if (err instanceof DomainError) {
-          return reply.code(err.status).send({ error: err.code, error_description: err.message, code: err.code, message: err.message, details: err.details })
+          return reply.code(err.status).send({
+            error: err.code,
+            error_description: err.message,
+            code: err.code,
+            message: err.message,
+            details: err.details,
+          })
         }
         throw err
       }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { Kysely } from 'kysely'
-import type { ClientInfo, Actor } from '../audit/actor.ts'
+import type { Actor, ClientInfo } from '../audit/actor.ts'
 import { audited, recordAudit } from '../audit/record.ts'
 import { type CommandDeps, runCommand } from '../audit/run-command.ts'
 import type { DB } from '../db/types.ts'
@@ -26,11 +26,26 @@ export interface StaffRow {
 }
 
 export function presentStaff(s: StaffRow) {
-  return { id: s.id, username: s.username, display_name: s.display_name, roles: s.roles, shop_id: s.shop_id, status: s.status }
+  return {
+    id: s.id,
+    username: s.username,
+    display_name: s.display_name,
+    roles: s.roles,
+    shop_id: s.shop_id,
+    status: s.status,
+  }
 }
 
 export function staffActor(s: StaffRow, sessionId: string, client: ClientInfo): StaffActor {
-  return { kind: 'staff', staffId: s.id, sessionId, username: s.username, roles: s.roles as Role[], shopId: s.shop_id, client }
+  return {
+    kind: 'staff',
+    staffId: s.id,
+    sessionId,
+    username: s.username,
+    roles: s.roles as Role[],
+    shopId: s.shop_id,
+    client,
+  }
 }
 
 export async function signIn(deps: CommandDeps, input: SignInInput) {
@@ -40,7 +55,10 @@ export async function signIn(deps: CommandDeps, input: SignInInput) {
     const reason = !staff ? 'unknown_user' : !passwordOk ? 'wrong_password' : 'suspended'
     await runCommand(deps, { kind: 'system', component: 'sign-in' }, async (ctx) =>
       audited(null, [
-        await recordAudit(ctx, { action: 'session.sign_in_failed', data: { username: input.username, reason, ip: input.client.ip ?? null } }),
+        await recordAudit(ctx, {
+          action: 'session.sign_in_failed',
+          data: { username: input.username, reason, ip: input.client.ip ?? null },
+        }),
       ]),
     )
     throw new UnauthenticatedError('Wrong username or password, or the account is suspended')
@@ -61,13 +79,21 @@ export async function signIn(deps: CommandDeps, input: SignInInput) {
         client: JSON.stringify(input.client),
       })
       .execute()
-    const receipt = await recordAudit(ctx, { action: 'session.signed_in', after: { session_id: sessionId, expires_at: expiresAt } })
+    const receipt = await recordAudit(ctx, {
+      action: 'session.signed_in',
+      after: { session_id: sessionId, expires_at: expiresAt },
+    })
     return audited({ token, session: { id: sessionId, expires_at: expiresAt }, staff: presentStaff(staff) }, [receipt])
   })
 }
 
 /** Ends a session: the staff member's own, or (later, with the access issue) one an admin revokes. */
-export async function revokeSession(deps: CommandDeps, actor: StaffActor, sessionId: string, action: 'session.signed_out' | 'session.revoked') {
+export async function revokeSession(
+  deps: CommandDeps,
+  actor: StaffActor,
+  sessionId: string,
+  action: 'session.signed_out' | 'session.revoked',
+) {
   return runCommand(deps, actor, async (ctx) => {
     const ended = await ctx.tx
       .updateTable('sessions')

@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto'
-import type { AlertDraft } from '../domain/errors.ts'
 import { type AuditReceipt, type CommandContext, recordAudit } from '../audit/record.ts'
+import type { AlertDraft } from '../domain/errors.ts'
 
 /** Writes an alert naming who attempted what, with its own audit record. */
-export async function raiseAlert(ctx: CommandContext, draft: AlertDraft): Promise<{ id: string; receipt: AuditReceipt }> {
+export async function raiseAlert(
+  ctx: CommandContext,
+  draft: AlertDraft,
+): Promise<{ id: string; receipt: AuditReceipt }> {
   const id = randomUUID()
   const actor = ctx.actor
   await ctx.tx

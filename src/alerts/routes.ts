@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { App } from '../app.ts'
 import { ValidationError } from '../domain/errors.ts'
-import { errorResponses, limitQuery, msisdnPattern, msisdnFromParam } from '../http/schemas.ts'
+import { errorResponses, limitQuery, msisdnFromParam, msisdnPattern } from '../http/schemas.ts'
 import { listAlerts } from './queries.ts'
 
 export async function alertRoutes(server: FastifyInstance, app: App) {

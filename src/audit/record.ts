@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Transaction } from 'kysely'
-import type { ActionName } from '../domain/actions.ts'
 import type { DB } from '../db/types.ts'
+import type { ActionName } from '../domain/actions.ts'
 import { type Actor, describeActor } from './actor.ts'
 
 /** What every state-changing command receives: its transaction, who acts, and the one instant it acts at. */
@@ -71,7 +71,13 @@ export async function recordAuditMany(ctx: CommandContext, entries: readonly Aud
       basis: e.basis ?? null,
       ...(e.data ? { data: e.data } : {}),
     }
-    return { event_id: eventId, recorded_at: at, action: e.action, msisdn: e.msisdn ?? null, envelope: JSON.stringify(envelope) }
+    return {
+      event_id: eventId,
+      recorded_at: at,
+      action: e.action,
+      msisdn: e.msisdn ?? null,
+      envelope: JSON.stringify(envelope),
+    }
   })
   await ctx.tx.insertInto('audit_records').values(rows).execute()
   return rows.map((r) => ({ eventId: r.event_id }) as AuditReceipt)

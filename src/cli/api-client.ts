@@ -86,7 +86,10 @@ export async function withApi<T>(options: ApiOptions, action: (api: Api) => Prom
   const running = config.databaseUrl ? null : readLock(resolve(config.dataDir))
   const url = options.url ?? process.env.NUMGUARD_URL ?? running?.url
   if (url) return action(await signedIn(new Api(url, token)))
-  if (running) throw new Error(`numguard (pid ${running.pid}) holds ${config.dataDir} but has not said where it listens; pass --url`)
+  if (running)
+    throw new Error(
+      `numguard (pid ${running.pid}) holds ${config.dataDir} but has not said where it listens; pass --url`,
+    )
   const opened = await openApp({ ...config, logLevel: 'warn' })
   const { server } = await buildServer(opened.app, { logRequests: false })
   try {

@@ -9,7 +9,10 @@ import { serve } from './serve.ts'
 
 const program = new Command('numguard')
   .description('numguard: the system of record for phone-number custody')
-  .option('--url <url>', 'a running numguard server (default: NUMGUARD_URL, or the one holding the data directory, or one started for this command)')
+  .option(
+    '--url <url>',
+    'a running numguard server (default: NUMGUARD_URL, or the one holding the data directory, or one started for this command)',
+  )
   .option('--token <token>', 'a staff session token (default: NUMGUARD_TOKEN or the one saved by `numguard login`)')
   .showHelpAfterError()
 
@@ -83,18 +86,24 @@ program
   .action((query, o) => cmd.lookup({ ...globals(), query, json: o.json }))
 
 const clock = program.command('clock').description('the demo clock')
-clock.command('show').description("print numguard's current time").action(() => cmd.clockShow(globals()))
+clock
+  .command('show')
+  .description("print numguard's current time")
+  .action(() => cmd.clockShow(globals()))
 clock
   .command('advance <duration>')
   .description('move the demo clock forward, e.g. 30d, 12h (demo mode only)')
   .action((by) => cmd.clockAdvance({ ...globals(), by }))
 
-
 try {
   await program.parseAsync()
 } catch (err) {
-  if (err instanceof ApiError) console.error(`numguard: ${err.message} [${err.code}]${err.details && Object.keys(err.details).length ? ` ${JSON.stringify(err.details)}` : ''}`)
-  else if (err instanceof DataDirInUseError || err instanceof StartupRefusedError) console.error(`numguard: ${err.message}`)
+  if (err instanceof ApiError)
+    console.error(
+      `numguard: ${err.message} [${err.code}]${err.details && Object.keys(err.details).length ? ` ${JSON.stringify(err.details)}` : ''}`,
+    )
+  else if (err instanceof DataDirInUseError || err instanceof StartupRefusedError)
+    console.error(`numguard: ${err.message}`)
   else console.error(err)
   process.exitCode = 1
 }

@@ -57,7 +57,8 @@ function printBanner(app: App, url: string, ms: number): void {
   ]
   if (app.config.mode === 'demo') {
     lines.push('', 'Demo sign-ins (published demo passwords; production refuses them):')
-    for (const c of DEMO_CREDENTIALS) lines.push(`  ${c.username.padEnd(16)} ${c.password.padEnd(24)} ${c.role}${c.shop ? ` @ ${c.shop}` : ''}`)
+    for (const c of DEMO_CREDENTIALS)
+      lines.push(`  ${c.username.padEnd(16)} ${c.password.padEnd(24)} ${c.role}${c.shop ? ` @ ${c.shop}` : ''}`)
   }
   console.log(`${lines.join('\n')}\n`)
 }

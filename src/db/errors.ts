@@ -7,7 +7,9 @@ export function translateDbError(err: unknown): unknown {
   switch (code) {
     case '23P01': // exclusion_violation: overlapping custody, binding or range
     case '23505': // unique_violation
-      return new ConflictError('conflict', 'This conflicts with a record that already exists', { constraint: constraint ?? null })
+      return new ConflictError('conflict', 'This conflicts with a record that already exists', {
+        constraint: constraint ?? null,
+      })
     case '23503':
       return new NotFoundError('referenced record', constraint ?? 'unknown')
     case 'NG001':

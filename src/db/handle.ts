@@ -88,12 +88,16 @@ async function openPostgres(options: DatabaseOptions): Promise<Database> {
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.poolSize ?? 10,
-    types: { getTypeParser: (oid: number, format?: string) => PARSERS[oid] ?? pg.types.getTypeParser(oid, format as 'text') },
+    types: {
+      getTypeParser: (oid: number, format?: string) => PARSERS[oid] ?? pg.types.getTypeParser(oid, format as 'text'),
+    },
   })
   // Every connection acts as the application role, whatever login the URL names.
   pool.on('connect', (client) => {
     client.query(`SET ROLE ${APP_ROLE}${searchPath ? `; SET search_path TO ${searchPath}` : ''}`).catch((err) => {
-      console.error(`numguard: cannot SET ROLE ${APP_ROLE} (${err.message}); grant ${APP_ROLE} to the login in DATABASE_URL`)
+      console.error(
+        `numguard: cannot SET ROLE ${APP_ROLE} (${err.message}); grant ${APP_ROLE} to the login in DATABASE_URL`,
+      )
     })
   })
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })

@@ -12,23 +12,32 @@ export interface OwnerConnection {
 
 export async function listMigrations(): Promise<{ version: string; sql: string }[]> {
   const files = (await readdir(MIGRATIONS_DIR)).filter((f) => /^\d{3}_[a-z0-9_]+\.sql$/.test(f)).sort()
-  return Promise.all(files.map(async (f) => ({ version: f.replace(/\.sql$/, ''), sql: await readFile(MIGRATIONS_DIR + f, 'utf8') })))
+  return Promise.all(
+    files.map(async (f) => ({ version: f.replace(/\.sql$/, ''), sql: await readFile(MIGRATIONS_DIR + f, 'utf8') })),
+  )
 }
 
 /**
  * Applies pending migrations as the schema owner, one transaction each, under a transaction-scoped advisory lock
  * so that two processes starting together on PostgreSQL do not both migrate.
  */
-export async function migrate(conn: OwnerConnection, onApplied: (version: string) => void = () => {}): Promise<string[]> {
+export async function migrate(
+  conn: OwnerConnection,
+  onApplied: (version: string) => void = () => {},
+): Promise<string[]> {
   await ensureAppRole(conn)
-  await conn.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`)
+  await conn.exec(
+    `CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
+  )
   await conn.exec(`DO $$ BEGIN EXECUTE format('GRANT USAGE ON SCHEMA %I TO ${APP_ROLE}', current_schema()); END $$`)
   const applied: string[] = []
   for (const m of await listMigrations()) {
     await conn.exec('BEGIN')
     try {
       await conn.query(`SELECT pg_advisory_xact_lock(hashtext('numguard.migrate.' || current_schema()))`)
-      const done = await conn.query<{ version: string }>('SELECT version FROM schema_migrations WHERE version = $1', [m.version])
+      const done = await conn.query<{ version: string }>('SELECT version FROM schema_migrations WHERE version = $1', [
+        m.version,
+      ])
       if (done.length === 0) {
         await conn.exec(m.sql)
         await conn.query('INSERT INTO schema_migrations (version) VALUES ($1)', [m.version])

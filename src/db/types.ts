@@ -5,8 +5,15 @@ import type { ColumnType, Generated } from 'kysely'
 type Timestamp = ColumnType<Date, Date | string, Date | string>
 type Json = ColumnType<unknown, string, string>
 
-export interface SettingsTable { key: string; value: Json }
-export interface ShopsTable { id: string; name: string; created_at: Timestamp }
+export interface SettingsTable {
+  key: string
+  value: Json
+}
+export interface ShopsTable {
+  id: string
+  name: string
+  created_at: Timestamp
+}
 export interface StaffTable {
   id: string
   username: string

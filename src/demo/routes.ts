@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import type { App } from '../app.ts'
 import { parseDuration } from '../domain/clock.ts'
 import { ValidationError } from '../domain/errors.ts'
+import { actorOf } from '../http/auth.ts'
 import { errorResponses } from '../http/schemas.ts'
 import { advanceDemoClock } from './clock.ts'
 
@@ -42,7 +43,7 @@ export async function metaRoutes(server: FastifyInstance, app: App) {
       const ms = parseDuration(request.body.by)
       if (!ms || ms > 400 * 86_400_000)
         throw new ValidationError('by', 'by must be a duration such as 30d, 12h, 45m (at most 400d)')
-      return advanceDemoClock(app, request.actor!, ms)
+      return advanceDemoClock(app, actorOf(request), ms)
     },
   )
 }

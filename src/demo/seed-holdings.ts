@@ -2,10 +2,10 @@
 // through the same guards as any application write: numbers enter 'available', custodies rest on an executed
 // migration batch, and states move only along the lifecycle's transitions.
 import { createHash } from 'node:crypto'
-import { DEMO_KYC_KEY } from '../config.ts'
-import { kycDocumentHash } from '../subscribers/commands.ts'
 import { type QueryResult, type RawBuilder, sql } from 'kysely'
 import type { CommandContext } from '../audit/record.ts'
+import { DEMO_KYC_KEY } from '../config.ts'
+import { kycDocumentHash } from '../subscribers/commands.ts'
 import { DEMO_SHOPS } from './seed-accounts.ts'
 import {
   type DemoPlan,

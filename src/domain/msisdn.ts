@@ -39,7 +39,8 @@ export interface ParsedRange {
 export function parseRange(firstInput: unknown, lastInput: unknown): ParsedRange {
   const first = parseMsisdn(firstInput, 'first')
   const last = parseMsisdn(lastInput, 'last')
-  if (first.length !== last.length) throw new ValidationError('last', 'first and last must have the same number of digits')
+  if (first.length !== last.length)
+    throw new ValidationError('last', 'first and last must have the same number of digits')
   const firstValue = BigInt(first.slice(1))
   const lastValue = BigInt(last.slice(1))
   if (lastValue < firstValue) throw new ValidationError('last', 'last must not come before first')
@@ -52,7 +53,8 @@ export function parseRange(firstInput: unknown, lastInput: unknown): ParsedRange
     throw new ValidationError('last', 'first and last must belong to one country')
   }
   const invalid = firstInvalidNumber(first, firstValue, size, country)
-  if (invalid) throw new ValidationError('first', `${invalid} in this range is not a valid mobile number`, { number: invalid })
+  if (invalid)
+    throw new ValidationError('first', `${invalid} in this range is not a valid mobile number`, { number: invalid })
   return { first, last, firstValue, lastValue, size, country }
 }
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { authenticateMachine } from '../access/machine-tokens.ts'
-import { authorize, authorizeScope } from '../access/policies.ts'
+import { authorize, authorizeScope, type StaffActor } from '../access/policies.ts'
 import { authenticateStaff } from '../access/sessions.ts'
 import type { App } from '../app.ts'
 import type { Actor, ClientInfo } from '../audit/actor.ts'
@@ -43,7 +43,12 @@ function bearer(request: FastifyRequest): string | undefined {
 export function clientInfo(request: FastifyRequest): ClientInfo {
   const h = request.headers
   const pick = (v: string | string[] | undefined) => (typeof v === 'string' ? v.slice(0, 200) : undefined)
-  return { ip: request.ip, userAgent: pick(h['user-agent']), osUser: pick(h['x-numguard-os-user']), host: pick(h['x-numguard-host']) }
+  return {
+    ip: request.ip,
+    userAgent: pick(h['user-agent']),
+    osUser: pick(h['x-numguard-os-user']),
+    host: pick(h['x-numguard-host']),
+  }
 }
 
 export function installAuth(server: FastifyInstance, app: App, routes: DeclaredRoute[]): void {
@@ -74,4 +79,16 @@ export function installAuth(server: FastifyInstance, app: App, routes: DeclaredR
     request.actor = await authenticateStaff(app.db, now, token, clientInfo(request))
     if (access.permission) authorize(request.actor, access.permission)
   })
+}
+
+/** The caller of a route that declared `staff` or `machine` access (the onRequest hook has set it). */
+export function actorOf(request: FastifyRequest): Actor {
+  if (!request.actor) throw new UnauthenticatedError()
+  return request.actor
+}
+
+export function staffOf(request: FastifyRequest): StaffActor {
+  const actor = actorOf(request)
+  if (actor.kind !== 'staff') throw new UnauthenticatedError('This route needs a staff session')
+  return actor
 }

@@ -28,27 +28,49 @@ export function installErrorHandling(app: FastifyInstance): void {
       return reply.code(400).send({
         code: 'invalid_input',
         message: `${field}: ${first.message ?? 'is not valid'}`,
-        details: { field, problems: err.validation.slice(0, 10).map((e) => ({ field: fieldOf(e as AjvError, err.validationContext), message: e.message })) },
+        details: {
+          field,
+          problems: err.validation
+            .slice(0, 10)
+            .map((e) => ({ field: fieldOf(e as AjvError, err.validationContext), message: e.message })),
+        },
       })
     }
     const status = err.statusCode ?? 500
     if (status === 415 || (status >= 400 && status < 413) || status === 414) {
-      return reply.code(400).send({ code: 'invalid_input', message: err.message, details: { field: status === 415 ? 'content-type' : 'body' } })
+      return reply.code(400).send({
+        code: 'invalid_input',
+        message: err.message,
+        details: { field: status === 415 ? 'content-type' : 'body' },
+      })
     }
     if (status >= 413 && status < 500) {
-      return reply.code(status).send({ code: status === 413 ? 'payload_too_large' : 'request_refused', message: err.message, details: {} })
+      return reply
+        .code(status)
+        .send({ code: status === 413 ? 'payload_too_large' : 'request_refused', message: err.message, details: {} })
     }
     request.log.error({ err: raw }, 'unhandled error')
-    return reply.code(500).send({ code: 'internal_error', message: 'Something went wrong on our side; it has been logged', details: { request_id: request.id } })
+    return reply.code(500).send({
+      code: 'internal_error',
+      message: 'Something went wrong on our side; it has been logged',
+      details: { request_id: request.id },
+    })
   })
 }
 
 /** Unknown routes are a 404 in the same shape; with a console, a browser's deep link gets the console's page. */
 export function installNotFound(app: FastifyInstance, serveConsole: boolean): void {
   app.setNotFoundHandler((request, reply) => {
-    if (serveConsole && request.method === 'GET' && !request.url.startsWith('/api') && request.headers.accept?.includes('text/html')) {
+    if (
+      serveConsole &&
+      request.method === 'GET' &&
+      !request.url.startsWith('/api') &&
+      request.headers.accept?.includes('text/html')
+    ) {
       return reply.sendFile('index.html')
     }
-    return reply.code(404).send({ code: 'not_found', message: `No route ${request.method} ${request.url.split('?')[0]}`, details: {} })
+    return reply
+      .code(404)
+      .send({ code: 'not_found', message: `No route ${request.method} ${request.url.split('?')[0]}`, details: {} })
   })
 }

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client'
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client'
 
 export function installMetrics(server: FastifyInstance): Registry {
   const registry = new Registry()
@@ -22,9 +22,13 @@ export function installMetrics(server: FastifyInstance): Registry {
     duration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000)
     if (reply.statusCode >= 400 && reply.statusCode < 500) refusals.inc({ status: String(reply.statusCode) })
   })
-  server.get('/metrics', { config: { access: { auth: 'public' } }, schema: { hide: true } }, async (_request, reply) => {
-    reply.type(registry.contentType)
-    return registry.metrics()
-  })
+  server.get(
+    '/metrics',
+    { config: { access: { auth: 'public' } }, schema: { hide: true } },
+    async (_request, reply) => {
+      reply.type(registry.contentType)
+      return registry.metrics()
+    },
+  )
   return registry
 }

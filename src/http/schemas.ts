@@ -2,7 +2,11 @@
 
 export const errorSchema = {
   type: 'object',
-  properties: { code: { type: 'string' }, message: { type: 'string' }, details: { type: 'object', additionalProperties: true } },
+  properties: {
+    code: { type: 'string' },
+    message: { type: 'string' },
+    details: { type: 'object', additionalProperties: true },
+  },
   required: ['code', 'message', 'details'],
 } as const
 

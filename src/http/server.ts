@@ -51,11 +51,27 @@ export async function buildServer(app: App, options: { logRequests?: boolean } =
   await server.register(swagger, {
     openapi: {
       openapi: '3.0.3',
-      info: { title: 'numguard', version: VERSION, description: 'Phone-number custody: inventory, sales, custody history, audit.' },
+      info: {
+        title: 'numguard',
+        version: VERSION,
+        description: 'Phone-number custody: inventory, sales, custody history, audit.',
+      },
       components: {
         securitySchemes: {
-          session: { type: 'http', scheme: 'bearer', description: 'Staff session token from /api/v1/auth/sign-in (or the ng_session cookie)' },
-          client: { type: 'oauth2', flows: { clientCredentials: { tokenUrl: '/oauth/token', scopes: { 'activity:ingest': 'send charging events', provisioning: 'consume provisioning events' } } } },
+          session: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'Staff session token from /api/v1/auth/sign-in (or the ng_session cookie)',
+          },
+          client: {
+            type: 'oauth2',
+            flows: {
+              clientCredentials: {
+                tokenUrl: '/oauth/token',
+                scopes: { 'activity:ingest': 'send charging events', provisioning: 'consume provisioning events' },
+              },
+            },
+          },
         },
       },
       security: [{ session: [] }],
@@ -66,18 +82,28 @@ export async function buildServer(app: App, options: { logRequests?: boolean } =
     if (route.url.startsWith('/docs')) route.config = { ...route.config, access: { auth: 'public' } }
   })
 
-  server.get('/openapi.json', { config: { access: { auth: 'public' } }, schema: { hide: true } }, async () => server.swagger())
-  server.get('/healthz', { config: { access: { auth: 'public' } }, schema: { tags: ['system'], summary: 'Liveness and database reachability' } }, async (_req, reply) => {
-    try {
-      await sql`SELECT 1`.execute(app.db)
-      return { status: 'ok', database: app.database.kind, mode: app.config.mode }
-    } catch {
-      return reply.code(503).send({ status: 'unavailable', database: app.database.kind })
-    }
-  })
+  server.get('/openapi.json', { config: { access: { auth: 'public' } }, schema: { hide: true } }, async () =>
+    server.swagger(),
+  )
+  server.get(
+    '/healthz',
+    {
+      config: { access: { auth: 'public' } },
+      schema: { tags: ['system'], summary: 'Liveness and database reachability' },
+    },
+    async (_req, reply) => {
+      try {
+        await sql`SELECT 1`.execute(app.db)
+        return { status: 'ok', database: app.database.kind, mode: app.config.mode }
+      } catch {
+        return reply.code(503).send({ status: 'unavailable', database: app.database.kind })
+      }
+    },
+  )
   installMetrics(server)
 
-  for (const plugin of [accessRoutes, numberRoutes, stockRoutes, subscriberRoutes, alertRoutes, metaRoutes]) await plugin(server, app)
+  for (const plugin of [accessRoutes, numberRoutes, stockRoutes, subscriberRoutes, alertRoutes, metaRoutes])
+    await plugin(server, app)
 
   const serveConsole = existsSync(CONSOLE_DIR)
   if (serveConsole) await server.register(fastifyStatic, { root: CONSOLE_DIR, wildcard: false })

@@ -52,7 +52,14 @@ export function presentCustody(c: Rows<typeof numberCustodies>[number]) {
 }
 
 export function presentBinding(b: Rows<typeof numberBindings>[number]) {
-  return { id: b.id, iccid: b.iccid, custody_id: b.custody_id, started_at: b.started_at, ended_at: b.ended_at, end_reason: b.end_reason }
+  return {
+    id: b.id,
+    iccid: b.iccid,
+    custody_id: b.custody_id,
+    started_at: b.started_at,
+    ended_at: b.ended_at,
+    end_reason: b.end_reason,
+  }
 }
 
 interface Envelope {

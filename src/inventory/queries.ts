@@ -18,7 +18,14 @@ export function findNumber(db: Kysely<DB>, msisdn: string) {
   return db
     .selectFrom('numbers')
     .innerJoin('number_ranges as r', 'r.id', 'numbers.range_id')
-    .select(['numbers.msisdn', 'numbers.state', 'numbers.category', 'numbers.state_changed_at', 'numbers.reserved_by', 'numbers.reserved_until'])
+    .select([
+      'numbers.msisdn',
+      'numbers.state',
+      'numbers.category',
+      'numbers.state_changed_at',
+      'numbers.reserved_by',
+      'numbers.reserved_until',
+    ])
     .select(['r.id as range_id', 'r.first_msisdn', 'r.last_msisdn'])
     .where('numbers.msisdn', '=', msisdn)
     .executeTakeFirst()
@@ -60,7 +67,15 @@ export function numberCustodies(db: Kysely<DB>, msisdn: string) {
     .selectFrom('custodies as c')
     .innerJoin('subscribers as s', 's.id', 'c.subscriber_id')
     .select(['c.id', 'c.basis', 'c.request_id', 'c.migration_batch_id', 'c.started_at', 'c.ended_at', 'c.end_reason'])
-    .select(['s.id as subscriber_id', 's.name', 's.party_kind', 's.account_type', 's.language', 's.kyc_doc_kind', 's.kyc_doc_last4'])
+    .select([
+      's.id as subscriber_id',
+      's.name',
+      's.party_kind',
+      's.account_type',
+      's.language',
+      's.kyc_doc_kind',
+      's.kyc_doc_last4',
+    ])
     .where('c.msisdn', '=', msisdn)
     .orderBy('c.started_at', 'desc')
     .execute()

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { sql } from 'kysely'
 import { sha256Hex } from '../access/secrets.ts'
-import { type Audited, type CommandContext, audited, recordAudit } from '../audit/record.ts'
+import { type Audited, audited, type CommandContext, recordAudit } from '../audit/record.ts'
 import { ConflictError } from '../domain/errors.ts'
 import type { ParsedRange } from '../domain/msisdn.ts'
 
@@ -35,13 +35,19 @@ export async function importRange(
   const overlapping = await ctx.tx
     .selectFrom('number_ranges')
     .select(['first_msisdn', 'last_msisdn'])
-    .where(sql<boolean>`int8range(first_value, last_value, '[]') && int8range(${range.firstValue.toString()}::bigint, ${range.lastValue.toString()}::bigint, '[]')`)
+    .where(
+      sql<boolean>`int8range(first_value, last_value, '[]') && int8range(${range.firstValue.toString()}::bigint, ${range.lastValue.toString()}::bigint, '[]')`,
+    )
     .limit(1)
     .executeTakeFirst()
   if (overlapping) {
-    throw new ConflictError('range_overlaps', `This range overlaps ${overlapping.first_msisdn}–${overlapping.last_msisdn}`, {
-      existing: { first: overlapping.first_msisdn, last: overlapping.last_msisdn },
-    })
+    throw new ConflictError(
+      'range_overlaps',
+      `This range overlaps ${overlapping.first_msisdn}–${overlapping.last_msisdn}`,
+      {
+        existing: { first: overlapping.first_msisdn, last: overlapping.last_msisdn },
+      },
+    )
   }
   const id = randomUUID()
   const inputSha256 = rangeInputSha256(range, category)
@@ -70,7 +76,14 @@ export async function importRange(
         FROM generate_series(${from.toString()}::bigint, ${to.toString()}::bigint) AS v`.execute(ctx.tx)
     onProgress(Math.min(offset + RANGE_CHUNK, range.size), range.size)
   }
-  const result: RangeImported = { id, first: range.first, last: range.last, size: range.size, category, input_sha256: inputSha256 }
+  const result: RangeImported = {
+    id,
+    first: range.first,
+    last: range.last,
+    size: range.size,
+    category,
+    input_sha256: inputSha256,
+  }
   const receipt = await recordAudit(ctx, { action: 'range.imported', after: result, basis: inputSha256 })
   return audited(result, [receipt])
 }

@@ -1,6 +1,14 @@
 import { sql } from 'kysely'
 import type { StaffActor } from '../access/policies.ts'
-import { type Audited, type CommandContext, type Unchanged, audited, recordAudit, recordAuditMany, unchanged } from '../audit/record.ts'
+import {
+  type Audited,
+  audited,
+  type CommandContext,
+  recordAudit,
+  recordAuditMany,
+  type Unchanged,
+  unchanged,
+} from '../audit/record.ts'
 import { ConflictError } from '../domain/errors.ts'
 import { lockNumber } from './queries.ts'
 import { refuseHandOver } from './refusals.ts'
@@ -14,7 +22,9 @@ export async function reserveNumber(
 ): Promise<Audited<{ msisdn: string; state: 'reserved'; reserved_until: Date }>> {
   const number = await lockNumber(ctx.tx, msisdn)
   // An agent may renew their own lease, or take a number whose lease ran out.
-  const renewable = number.state === 'reserved' && (number.reserved_by === agent.staffId || new Date(number.reserved_until ?? 0) <= ctx.now)
+  const renewable =
+    number.state === 'reserved' &&
+    (number.reserved_by === agent.staffId || new Date(number.reserved_until ?? 0) <= ctx.now)
   if (number.state !== 'available' && !renewable) throw refuseHandOver(number, 'reserve', ctx.now, agent.staffId)
   const until = new Date(ctx.now.getTime() + leaseMinutes * 60_000)
   await ctx.tx
@@ -32,7 +42,11 @@ export async function reserveNumber(
   return audited({ msisdn, state: 'reserved', reserved_until: until }, [receipt])
 }
 
-export async function releaseNumber(ctx: CommandContext, agent: StaffActor, msisdn: string): Promise<Audited<{ msisdn: string; state: 'available' }>> {
+export async function releaseNumber(
+  ctx: CommandContext,
+  agent: StaffActor,
+  msisdn: string,
+): Promise<Audited<{ msisdn: string; state: 'available' }>> {
   const released = await ctx.tx
     .updateTable('numbers')
     .set({ state: 'available', reserved_by: null, reserved_until: null, state_changed_at: ctx.now })
@@ -43,12 +57,20 @@ export async function releaseNumber(ctx: CommandContext, agent: StaffActor, msis
   if (Number(released.numUpdatedRows) !== 1) {
     throw new ConflictError('not_your_reservation', `${msisdn} is not reserved by you`, { msisdn })
   }
-  const receipt = await recordAudit(ctx, { action: 'number.released', msisdn, before: { state: 'reserved' }, after: { state: 'available' } })
+  const receipt = await recordAudit(ctx, {
+    action: 'number.released',
+    msisdn,
+    before: { state: 'reserved' },
+    after: { state: 'available' },
+  })
   return audited({ msisdn, state: 'available' }, [receipt])
 }
 
 /** Returns numbers whose lease ran out to the pool, a batch at a time, skipping rows another worker holds. */
-export async function expireReservations(ctx: CommandContext, batch = 500): Promise<Audited<{ expired: number }> | Unchanged<{ expired: number }>> {
+export async function expireReservations(
+  ctx: CommandContext,
+  batch = 500,
+): Promise<Audited<{ expired: number }> | Unchanged<{ expired: number }>> {
   const expired = await sql<{ msisdn: string; reserved_by: string }>`
     WITH due AS (
       SELECT msisdn, reserved_by FROM numbers
@@ -67,5 +89,5 @@ export async function expireReservations(ctx: CommandContext, batch = 500): Prom
       after: { state: 'available' },
     })),
   )
-  return audited({ expired: expired.rows.length }, receipts as [typeof receipts[0], ...typeof receipts])
+  return audited({ expired: expired.rows.length }, receipts as [(typeof receipts)[0], ...typeof receipts])
 }

@@ -1,13 +1,21 @@
 import type { FastifyInstance } from 'fastify'
-import type { StaffActor } from '../access/policies.ts'
 import type { App } from '../app.ts'
 import { runCommand } from '../audit/run-command.ts'
 import { NotFoundError, ValidationError } from '../domain/errors.ts'
 import { isMsisdnLike } from '../domain/msisdn.ts'
+import { actorOf, staffOf } from '../http/auth.ts'
 import { anyObject, errorResponses, limitQuery, msisdnFromParam, msisdnParams, msisdnPattern } from '../http/schemas.ts'
 import { findSubscriber } from '../subscribers/queries.ts'
 import { presentBinding, presentCustody, presentHistory, presentNumber } from './presenters.ts'
-import { countNumbers, findNumber, findSim, listNumbers, numberBindings, numberCustodies, numberHistory } from './queries.ts'
+import {
+  countNumbers,
+  findNumber,
+  findSim,
+  listNumbers,
+  numberBindings,
+  numberCustodies,
+  numberHistory,
+} from './queries.ts'
 import { releaseNumber, reserveNumber } from './reservations.ts'
 import { type SaleInput, sellNumber } from './sales.ts'
 import { newSubscriberSchema } from './schemas.ts'
@@ -26,7 +34,10 @@ export async function numberRoutes(server: FastifyInstance, app: App) {
         querystring: {
           type: 'object',
           properties: {
-            state: { type: 'string', enum: ['available', 'reserved', 'active', 'suspended', 'aging', 'retired', 'ported_out'] },
+            state: {
+              type: 'string',
+              enum: ['available', 'reserved', 'active', 'suspended', 'aging', 'retired', 'ported_out'],
+            },
             category: { type: 'string', enum: ['standard', 'golden'] },
             prefix: { type: 'string', pattern: '^\\+?[0-9]{1,15}$' },
             after: { type: 'string', pattern: msisdnPattern },
@@ -45,18 +56,33 @@ export async function numberRoutes(server: FastifyInstance, app: App) {
         after: q.after ? msisdnFromParam(q.after) : undefined,
       })
       const now = app.clock.now()
-      return { items: rows.map((n) => presentNumber(n, request.actor, now)), next_after: rows.length === q.limit ? rows.at(-1)?.msisdn : null }
+      return {
+        items: rows.map((n) => presentNumber(n, request.actor, now)),
+        next_after: rows.length === q.limit ? rows.at(-1)?.msisdn : null,
+      }
     },
   )
 
   server.get<{ Params: { msisdn: string } }>(
     '/api/v1/numbers/:msisdn',
-    { config: view, schema: { tags, summary: 'A number with its custody and SIM history and its audit trail', params: msisdnParams, response: errorResponses } },
+    {
+      config: view,
+      schema: {
+        tags,
+        summary: 'A number with its custody and SIM history and its audit trail',
+        params: msisdnParams,
+        response: errorResponses,
+      },
+    },
     async (request) => {
       const msisdn = msisdnFromParam(request.params.msisdn)
       const n = await findNumber(app.db, msisdn)
       if (!n) throw new NotFoundError('number', msisdn)
-      const [custodies, bindings, history] = await Promise.all([numberCustodies(app.db, msisdn), numberBindings(app.db, msisdn), numberHistory(app.db, msisdn)])
+      const [custodies, bindings, history] = await Promise.all([
+        numberCustodies(app.db, msisdn),
+        numberBindings(app.db, msisdn),
+        numberHistory(app.db, msisdn),
+      ])
       const presented = custodies.map(presentCustody)
       return {
         ...presentNumber(n, request.actor, app.clock.now()),
@@ -72,20 +98,32 @@ export async function numberRoutes(server: FastifyInstance, app: App) {
 
   server.post<{ Params: { msisdn: string } }>(
     '/api/v1/numbers/:msisdn/reserve',
-    { config: { access: { auth: 'staff', permission: 'reserve_number' } }, schema: { tags, summary: 'Lease a number for a sale', params: msisdnParams, response: errorResponses } },
+    {
+      config: { access: { auth: 'staff', permission: 'reserve_number' } },
+      schema: { tags, summary: 'Lease a number for a sale', params: msisdnParams, response: errorResponses },
+    },
     async (request) =>
-      runCommand(app.deps, request.actor!, (ctx) =>
-        reserveNumber(ctx, request.actor as StaffActor, msisdnFromParam(request.params.msisdn), app.config.reservationMinutes),
+      runCommand(app.deps, actorOf(request), (ctx) =>
+        reserveNumber(ctx, staffOf(request), msisdnFromParam(request.params.msisdn), app.config.reservationMinutes),
       ),
   )
 
   server.post<{ Params: { msisdn: string } }>(
     '/api/v1/numbers/:msisdn/release',
-    { config: { access: { auth: 'staff', permission: 'reserve_number' } }, schema: { tags, summary: 'Release your reservation', params: msisdnParams, response: errorResponses } },
-    async (request) => runCommand(app.deps, request.actor!, (ctx) => releaseNumber(ctx, request.actor as StaffActor, msisdnFromParam(request.params.msisdn))),
+    {
+      config: { access: { auth: 'staff', permission: 'reserve_number' } },
+      schema: { tags, summary: 'Release your reservation', params: msisdnParams, response: errorResponses },
+    },
+    async (request) =>
+      runCommand(app.deps, actorOf(request), (ctx) =>
+        releaseNumber(ctx, staffOf(request), msisdnFromParam(request.params.msisdn)),
+      ),
   )
 
-  server.post<{ Params: { msisdn: string }; Body: { iccid: string; subscriber_id?: string; subscriber?: SaleInput['subscriber'] } }>(
+  server.post<{
+    Params: { msisdn: string }
+    Body: { iccid: string; subscriber_id?: string; subscriber?: SaleInput['subscriber'] }
+  }>(
     '/api/v1/numbers/:msisdn/sell',
     {
       config: { access: { auth: 'staff', permission: 'sell_number' } },
@@ -95,7 +133,11 @@ export async function numberRoutes(server: FastifyInstance, app: App) {
         params: msisdnParams,
         body: {
           type: 'object',
-          properties: { iccid: { type: 'string', pattern: '^89[0-9]{16,18}$' }, subscriber_id: { type: 'string', format: 'uuid' }, subscriber: newSubscriberSchema },
+          properties: {
+            iccid: { type: 'string', pattern: '^89[0-9]{16,18}$' },
+            subscriber_id: { type: 'string', format: 'uuid' },
+            subscriber: newSubscriberSchema,
+          },
           required: ['iccid'],
           additionalProperties: false,
         },
@@ -104,24 +146,29 @@ export async function numberRoutes(server: FastifyInstance, app: App) {
     },
     async (request) => {
       const { iccid, subscriber_id: subscriberId, subscriber } = request.body
-      if (!subscriberId === !subscriber) throw new ValidationError('subscriber', 'give either subscriber_id or subscriber, not both or neither')
+      if (!subscriberId === !subscriber)
+        throw new ValidationError('subscriber', 'give either subscriber_id or subscriber, not both or neither')
       const msisdn = msisdnFromParam(request.params.msisdn)
-      return runCommand(app.deps, request.actor!, (ctx) =>
-        sellNumber(ctx, request.actor as StaffActor, { msisdn, iccid, subscriberId, subscriber }, app.config.kycKey),
+      return runCommand(app.deps, actorOf(request), (ctx) =>
+        sellNumber(ctx, staffOf(request), { msisdn, iccid, subscriberId, subscriber }, app.config.kycKey),
       )
     },
   )
 
-  server.get('/api/v1/stats/numbers', { config: view, schema: { tags, summary: 'Numbers by state and category' } }, async () => {
-    const rows = await countNumbers(app.db)
-    const byState: Record<string, number> = {}
-    const byCategory: Record<string, number> = {}
-    for (const r of rows) {
-      byState[r.state] = (byState[r.state] ?? 0) + r.n
-      byCategory[r.category] = (byCategory[r.category] ?? 0) + r.n
-    }
-    return { by_state: byState, by_category: byCategory, total: rows.reduce((s, r) => s + r.n, 0) }
-  })
+  server.get(
+    '/api/v1/stats/numbers',
+    { config: view, schema: { tags, summary: 'Numbers by state and category' } },
+    async () => {
+      const rows = await countNumbers(app.db)
+      const byState: Record<string, number> = {}
+      const byCategory: Record<string, number> = {}
+      for (const r of rows) {
+        byState[r.state] = (byState[r.state] ?? 0) + r.n
+        byCategory[r.category] = (byCategory[r.category] ?? 0) + r.n
+      }
+      return { by_state: byState, by_category: byCategory, total: rows.reduce((s, r) => s + r.n, 0) }
+    },
+  )
 
   server.get<{ Querystring: { q: string } }>(
     '/api/v1/lookup',
@@ -130,7 +177,11 @@ export async function numberRoutes(server: FastifyInstance, app: App) {
       schema: {
         tags,
         summary: 'Find what an MSISDN, an ICCID or a subscriber id names',
-        querystring: { type: 'object', properties: { q: { type: 'string', minLength: 1, maxLength: 64 } }, required: ['q'] },
+        querystring: {
+          type: 'object',
+          properties: { q: { type: 'string', minLength: 1, maxLength: 64 } },
+          required: ['q'],
+        },
         response: errorResponses,
       },
     },
@@ -142,7 +193,11 @@ export async function numberRoutes(server: FastifyInstance, app: App) {
       const msisdn = msisdnFromParam(q)
       if (isMsisdnLike(msisdn) && (await findNumber(app.db, msisdn))) return { kind: 'number', id: msisdn }
       const id = raw.toLowerCase()
-      if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id) && (await findSubscriber(app.db, id))) return { kind: 'subscriber', id }
+      if (
+        /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id) &&
+        (await findSubscriber(app.db, id))
+      )
+        return { kind: 'subscriber', id }
       throw new NotFoundError('number, SIM or subscriber', q)
     },
   )

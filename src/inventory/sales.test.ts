@@ -15,15 +15,28 @@ describe('selling a number over HTTP', () => {
     const agent = await makeStaff(t.app, ['agent'])
     const [msisdn] = await makeRange(t.app, 1)
     const [iccid] = await makeSims(t.app, agent.shopId as string, 1)
-    const res = await t.server.inject({ method: 'POST', url: `/api/v1/numbers/${msisdn}/sell`, headers: auth(agent.token), payload: { iccid, subscriber: newSubscriber() } })
+    const res = await t.server.inject({
+      method: 'POST',
+      url: `/api/v1/numbers/${msisdn}/sell`,
+      headers: auth(agent.token),
+      payload: { iccid, subscriber: newSubscriber() },
+    })
     expect(res.statusCode, res.body).toBe(200)
     expect(res.json()).toMatchObject({ msisdn, state: 'active', iccid })
-    const detail = await t.server.inject({ method: 'GET', url: `/api/v1/numbers/${msisdn}`, headers: auth(agent.token) })
+    const detail = await t.server.inject({
+      method: 'GET',
+      url: `/api/v1/numbers/${msisdn}`,
+      headers: auth(agent.token),
+    })
     expect(detail.statusCode).toBe(200)
     const body = detail.json()
     expect(body.current_custody).toMatchObject({ basis: 'sale', subscriber: { name_masked: 'S**** C***' } })
     expect(body.sim_bindings[0].iccid).toBe(iccid)
-    expect(body.history[0]).toMatchObject({ action: 'number.sold', basis: 'sale', actor: { kind: 'staff', username: agent.username } })
+    expect(body.history[0]).toMatchObject({
+      action: 'number.sold',
+      basis: 'sale',
+      actor: { kind: 'staff', username: agent.username },
+    })
   })
 
   it('refuses to sell an active number with 409 number_in_custody and keeps a risk alert naming the agent', async () => {
@@ -31,7 +44,12 @@ describe('selling a number over HTTP', () => {
     t.clock.advance(3_600_000)
     const rogue = await makeStaff(t.app, ['agent'])
     const [iccid] = await makeSims(t.app, rogue.shopId as string, 1)
-    const res = await t.server.inject({ method: 'POST', url: `/api/v1/numbers/${msisdn}/sell`, headers: auth(rogue.token), payload: { iccid, subscriber: newSubscriber() } })
+    const res = await t.server.inject({
+      method: 'POST',
+      url: `/api/v1/numbers/${msisdn}/sell`,
+      headers: auth(rogue.token),
+      payload: { iccid, subscriber: newSubscriber() },
+    })
     expect(res.statusCode).toBe(409)
     expect(res.json().code).toBe('number_in_custody')
     const alerts = await t.app.db.selectFrom('alerts').selectAll().where('msisdn', '=', msisdn).execute()

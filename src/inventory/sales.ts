@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { StaffActor } from '../access/policies.ts'
-import { type Audited, type AuditReceipt, type CommandContext, audited, recordAudit } from '../audit/record.ts'
+import { type Audited, type AuditReceipt, audited, type CommandContext, recordAudit } from '../audit/record.ts'
 import { ConflictError, ForbiddenError, NotFoundError } from '../domain/errors.ts'
 import { createSubscriber, type NewSubscriber } from '../subscribers/commands.ts'
 import { lockNumber } from './queries.ts'
@@ -25,15 +25,26 @@ export interface Sale {
  * Sells a number: custody (basis sale), a SIM of the agent's shop bound to it, and the subscriber if new, in one
  * transaction. The number row is locked first, so of many agents racing for one number exactly one wins.
  */
-export async function sellNumber(ctx: CommandContext, agent: StaffActor, input: SaleInput, kycKey: string): Promise<Audited<Sale>> {
+export async function sellNumber(
+  ctx: CommandContext,
+  agent: StaffActor,
+  input: SaleInput,
+  kycKey: string,
+): Promise<Audited<Sale>> {
   if (!agent.shopId) throw new ForbiddenError('sell_number', 'Only an agent attached to a shop can sell a number')
   const number = await lockNumber(ctx.tx, input.msisdn)
   const free =
     number.state === 'available' ||
-    (number.state === 'reserved' && (number.reserved_by === agent.staffId || new Date(number.reserved_until ?? 0) <= ctx.now))
+    (number.state === 'reserved' &&
+      (number.reserved_by === agent.staffId || new Date(number.reserved_until ?? 0) <= ctx.now))
   if (!free) throw refuseHandOver(number, 'sell', ctx.now, agent.staffId)
 
-  const sim = await ctx.tx.selectFrom('sims').select(['iccid', 'state', 'shop_id']).where('iccid', '=', input.iccid).forUpdate().executeTakeFirst()
+  const sim = await ctx.tx
+    .selectFrom('sims')
+    .select(['iccid', 'state', 'shop_id'])
+    .where('iccid', '=', input.iccid)
+    .forUpdate()
+    .executeTakeFirst()
   if (!sim) throw new NotFoundError('SIM', input.iccid)
   if (sim.state !== 'allocated' || sim.shop_id !== agent.shopId) {
     throw new ConflictError('sim_not_available', `SIM ${input.iccid} is not an unused SIM of your shop`, {
@@ -67,18 +78,35 @@ export async function sellNumber(ctx: CommandContext, agent: StaffActor, input: 
     .where('msisdn', '=', input.msisdn)
     .where('state', 'in', ['available', 'reserved'])
     .execute()
-  await ctx.tx.updateTable('sims').set({ state: 'bound' }).where('iccid', '=', input.iccid).where('state', '=', 'allocated').execute()
+  await ctx.tx
+    .updateTable('sims')
+    .set({ state: 'bound' })
+    .where('iccid', '=', input.iccid)
+    .where('state', '=', 'allocated')
+    .execute()
   await ctx.tx
     .insertInto('sim_bindings')
     .values({ id: randomUUID(), msisdn: input.msisdn, iccid: input.iccid, custody_id: custodyId, started_at: ctx.now })
     .execute()
 
-  const sale: Sale = { msisdn: input.msisdn, state: 'active', custody_id: custodyId, subscriber_id: subscriberId, iccid: input.iccid }
+  const sale: Sale = {
+    msisdn: input.msisdn,
+    state: 'active',
+    custody_id: custodyId,
+    subscriber_id: subscriberId,
+    iccid: input.iccid,
+  }
   const receipt = await recordAudit(ctx, {
     action: 'number.sold',
     msisdn: input.msisdn,
     before: { state: number.state },
-    after: { state: 'active', custody_id: custodyId, subscriber_id: subscriberId, iccid: input.iccid, shop_id: agent.shopId },
+    after: {
+      state: 'active',
+      custody_id: custodyId,
+      subscriber_id: subscriberId,
+      iccid: input.iccid,
+      shop_id: agent.shopId,
+    },
     basis: 'sale',
   })
   return audited(sale, [receipt, ...receipts])

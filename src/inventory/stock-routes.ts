@@ -3,6 +3,7 @@ import type { App } from '../app.ts'
 import { runCommand } from '../audit/run-command.ts'
 import { NotFoundError } from '../domain/errors.ts'
 import { parseRange } from '../domain/msisdn.ts'
+import { actorOf } from '../http/auth.ts'
 import { anyObject, errorResponses, limitQuery } from '../http/schemas.ts'
 import { findSim, listRanges, listShops, listSims, simBindings } from './queries.ts'
 import { type Category, importRange } from './ranges.ts'
@@ -48,18 +49,26 @@ export async function stockRoutes(server: FastifyInstance, app: App) {
       const range = parseRange(request.body.first, request.body.last)
       const category = request.body.category ?? 'standard'
       if (!request.headers.accept?.includes('application/x-ndjson')) {
-        return runCommand(app.deps, request.actor!, (ctx) => importRange(ctx, range, category))
+        return runCommand(app.deps, actorOf(request), (ctx) => importRange(ctx, range, category))
       }
       // Progress as NDJSON lines, then the result (or the error) as the last line.
       reply.hijack()
       reply.raw.writeHead(200, { 'content-type': 'application/x-ndjson' })
       const line = (o: unknown) => reply.raw.write(`${JSON.stringify(o)}\n`)
       try {
-        const result = await runCommand(app.deps, request.actor!, (ctx) => importRange(ctx, range, category, (done, total) => line({ progress: { done, total } })))
+        const result = await runCommand(app.deps, actorOf(request), (ctx) =>
+          importRange(ctx, range, category, (done, total) => line({ progress: { done, total } })),
+        )
         line({ result })
       } catch (err) {
         const e = err as { code?: string; message?: string; details?: unknown; status?: number }
-        line({ error: { code: e.status ? e.code : 'internal_error', message: e.status ? e.message : 'import failed', details: e.details ?? {} } })
+        line({
+          error: {
+            code: e.status ? e.code : 'internal_error',
+            message: e.status ? e.message : 'import failed',
+            details: e.details ?? {},
+          },
+        })
         if (!e.status) request.log.error({ err }, 'range import failed')
       }
       reply.raw.end()
@@ -84,7 +93,13 @@ export async function stockRoutes(server: FastifyInstance, app: App) {
         },
       },
     },
-    async (request) => ({ items: await listSims(app.db, { shopId: request.query.shop_id, state: request.query.state, limit: request.query.limit }) }),
+    async (request) => ({
+      items: await listSims(app.db, {
+        shopId: request.query.shop_id,
+        state: request.query.state,
+        limit: request.query.limit,
+      }),
+    }),
   )
 
   server.get<{ Params: { iccid: string } }>(
@@ -94,14 +109,24 @@ export async function stockRoutes(server: FastifyInstance, app: App) {
       schema: {
         tags,
         summary: 'A SIM with the numbers it served',
-        params: { type: 'object', properties: { iccid: { type: 'string', pattern: '^89[0-9]{16,18}$' } }, required: ['iccid'] },
+        params: {
+          type: 'object',
+          properties: { iccid: { type: 'string', pattern: '^89[0-9]{16,18}$' } },
+          required: ['iccid'],
+        },
         response: errorResponses,
       },
     },
     async (request) => {
       const sim = await findSim(app.db, request.params.iccid)
       if (!sim) throw new NotFoundError('SIM', request.params.iccid)
-      return { iccid: sim.iccid, imsi: sim.imsi, state: sim.state, shop_id: sim.shop_id, bindings: await simBindings(app.db, sim.iccid) }
+      return {
+        iccid: sim.iccid,
+        imsi: sim.imsi,
+        state: sim.state,
+        shop_id: sim.shop_id,
+        bindings: await simBindings(app.db, sim.iccid),
+      }
     },
   )
 
@@ -113,11 +138,16 @@ export async function stockRoutes(server: FastifyInstance, app: App) {
       schema: {
         tags,
         summary: 'Import SIM stock from CSV lines `iccid,imsi` (all or nothing)',
-        body: { type: 'object', properties: { csv: { type: 'string', minLength: 1 } }, required: ['csv'], additionalProperties: false },
+        body: {
+          type: 'object',
+          properties: { csv: { type: 'string', minLength: 1 } },
+          required: ['csv'],
+          additionalProperties: false,
+        },
         response: { 200: anyObject, ...errorResponses },
       },
     },
-    async (request) => runCommand(app.deps, request.actor!, (ctx) => importSims(ctx, request.body.csv)),
+    async (request) => runCommand(app.deps, actorOf(request), (ctx) => importSims(ctx, request.body.csv)),
   )
 
   server.post<{ Body: { shop_id: string; count: number } }>(
@@ -129,17 +159,25 @@ export async function stockRoutes(server: FastifyInstance, app: App) {
         summary: 'Allocate SIMs from the warehouse to a shop',
         body: {
           type: 'object',
-          properties: { shop_id: { type: 'string', maxLength: 40 }, count: { type: 'integer', minimum: 1, maximum: 100000 } },
+          properties: {
+            shop_id: { type: 'string', maxLength: 40 },
+            count: { type: 'integer', minimum: 1, maximum: 100000 },
+          },
           required: ['shop_id', 'count'],
           additionalProperties: false,
         },
         response: { 200: anyObject, ...errorResponses },
       },
     },
-    async (request) => runCommand(app.deps, request.actor!, (ctx) => allocateSims(ctx, request.body.shop_id, request.body.count)),
+    async (request) =>
+      runCommand(app.deps, actorOf(request), (ctx) => allocateSims(ctx, request.body.shop_id, request.body.count)),
   )
 
-  server.get('/api/v1/shops', { config: { access: { auth: 'staff' } }, schema: { tags, summary: 'Shops' } }, async () => ({
-    items: await listShops(app.db),
-  }))
+  server.get(
+    '/api/v1/shops',
+    { config: { access: { auth: 'staff' } }, schema: { tags, summary: 'Shops' } },
+    async () => ({
+      items: await listShops(app.db),
+    }),
+  )
 }

@@ -51,7 +51,12 @@ export async function createSubscriber(
   // Personal data stays out of the audit record: the subscriber id is enough to find it while it is kept.
   const receipt = await recordAudit(ctx, {
     action: 'subscriber.created',
-    after: { subscriber_id: id, party_kind: input.party_kind, account_type: input.account_type, language: input.language },
+    after: {
+      subscriber_id: id,
+      party_kind: input.party_kind,
+      account_type: input.account_type,
+      language: input.language,
+    },
   })
   return { id, receipt }
 }

@@ -10,7 +10,12 @@ export async function subscriberRoutes(server: FastifyInstance, app: App) {
     '/api/v1/subscribers/:id',
     {
       config: { access: { auth: 'staff', permission: 'view_subscribers' } },
-      schema: { tags: ['subscribers'], summary: 'A subscriber (masked until a customer session exists) with the numbers held', params: idParams, response: errorResponses },
+      schema: {
+        tags: ['subscribers'],
+        summary: 'A subscriber (masked until a customer session exists) with the numbers held',
+        params: idParams,
+        response: errorResponses,
+      },
     },
     async (request) => {
       const s = await findSubscriber(app.db, request.params.id)

@@ -3,7 +3,7 @@ import type { App } from '../../src/app.ts'
 import type { Config } from '../../src/config.ts'
 import { DEMO_KYC_KEY } from '../../src/config.ts'
 import type { Database } from '../../src/db/handle.ts'
-import { ManualClock } from '../../src/domain/clock.ts'
+import { ManualClock, MovableClock } from '../../src/domain/clock.ts'
 import { buildServer, type Server } from '../../src/http/server.ts'
 import { openTestDatabase } from './db.ts'
 
@@ -12,7 +12,10 @@ export const TEST_START = '2026-03-02T03:00:00.000Z'
 export interface TestApp extends Server {
   app: App
   database: Database
+  /** The manual base clock: moving it moves the app's clock. */
   clock: ManualClock
+  /** With `demoClock`, the movable demo clock on top of `clock` (the demo-only routes are then registered). */
+  movable?: MovableClock
   close(): Promise<void>
 }
 
@@ -31,15 +34,21 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
 }
 
 /** A server on a fresh test database with a manual clock; requests go through `server.inject`. */
-export async function openTestApp(overrides: Partial<Config> = {}): Promise<TestApp> {
+export async function openTestApp(
+  overrides: Partial<Config> = {},
+  options: { demoClock?: boolean } = {},
+): Promise<TestApp> {
   const database = await openTestDatabase()
   const clock = new ManualClock(TEST_START)
+  const movable = options.demoClock ? new MovableClock(0, clock) : undefined
+  const appClock = movable ?? clock
   const app: App = {
     config: testConfig(overrides),
     database,
     db: database.db,
-    clock,
-    deps: { db: database.db, clock },
+    clock: appClock,
+    movableClock: movable,
+    deps: { db: database.db, clock: appClock },
     logger: pino({ level: 'silent' }),
   }
   const built = await buildServer(app, { logRequests: false })
@@ -49,6 +58,7 @@ export async function openTestApp(overrides: Partial<Config> = {}): Promise<Test
     app,
     database,
     clock,
+    movable,
     close: async () => {
       await built.server.close()
       await database.close()

@@ -1,17 +1,17 @@
 // Factories that build their parents, through the same commands the routes use.
 import { randomUUID } from 'node:crypto'
+import type { StaffActor } from '../../src/access/policies.ts'
 import { hashPassword } from '../../src/access/secrets.ts'
 import { signIn } from '../../src/access/sessions.ts'
-import type { StaffActor } from '../../src/access/policies.ts'
 import type { App } from '../../src/app.ts'
 import type { Actor } from '../../src/audit/actor.ts'
 import { audited, recordAudit } from '../../src/audit/record.ts'
 import { runCommand } from '../../src/audit/run-command.ts'
-import type { Role } from '../../src/domain/roles.ts'
 import { parseRange } from '../../src/domain/msisdn.ts'
+import type { Role } from '../../src/domain/roles.ts'
 import { importRange } from '../../src/inventory/ranges.ts'
-import { allocateSims, importSims } from '../../src/inventory/sims.ts'
 import { sellNumber } from '../../src/inventory/sales.ts'
+import { allocateSims, importSims } from '../../src/inventory/sims.ts'
 import type { NewSubscriber } from '../../src/subscribers/commands.ts'
 
 export const SYSTEM: Actor = { kind: 'system', component: 'test' }
@@ -20,7 +20,11 @@ let seq = 0
 const next = () => ++seq
 
 export async function makeShop(app: App, id = `shop-${next()}`): Promise<string> {
-  await app.db.insertInto('shops').values({ id, name: `Shop ${id}`, created_at: app.clock.now() }).onConflict((oc) => oc.doNothing()).execute()
+  await app.db
+    .insertInto('shops')
+    .values({ id, name: `Shop ${id}`, created_at: app.clock.now() })
+    .onConflict((oc) => oc.doNothing())
+    .execute()
   return id
 }
 
@@ -35,19 +39,44 @@ export interface TestStaff {
 
 /** A staff member with a signed-in session (token usable as a bearer token). */
 export async function makeStaff(app: App, roles: Role[], options: { shopId?: string | null } = {}): Promise<TestStaff> {
-  const shopId = options.shopId === undefined ? (roles.includes('agent') || roles.includes('supervisor') ? await makeShop(app) : null) : options.shopId
+  const shopId =
+    options.shopId === undefined
+      ? roles.includes('agent') || roles.includes('supervisor')
+        ? await makeShop(app)
+        : null
+      : options.shopId
   const username = `${roles[0].replaceAll('_', '')}.${next()}.${randomUUID().slice(0, 6)}`
   const id = randomUUID()
   const passwordHash = await hashPassword(PASSWORD)
   await runCommand(app.deps, SYSTEM, async (ctx) => {
     await ctx.tx
       .insertInto('staff')
-      .values({ id, username, display_name: username, password_hash: passwordHash, roles, shop_id: shopId, status: 'active', created_at: ctx.now, updated_at: ctx.now })
+      .values({
+        id,
+        username,
+        display_name: username,
+        password_hash: passwordHash,
+        roles,
+        shop_id: shopId,
+        status: 'active',
+        created_at: ctx.now,
+        updated_at: ctx.now,
+      })
       .execute()
-    return audited(id, [await recordAudit(ctx, { action: 'staff.created', after: { staff_id: id, roles, shop_id: shopId } })])
+    return audited(id, [
+      await recordAudit(ctx, { action: 'staff.created', after: { staff_id: id, roles, shop_id: shopId } }),
+    ])
   })
   const out = await signIn(app.deps, { username, password: PASSWORD, client: {}, ttlHours: 12 })
-  const actor: StaffActor = { kind: 'staff', staffId: id, sessionId: out.session.id, username, roles, shopId, client: {} }
+  const actor: StaffActor = {
+    kind: 'staff',
+    staffId: id,
+    sessionId: out.session.id,
+    username,
+    roles,
+    shopId,
+    client: {},
+  }
   return { id, username, roles, shopId, token: out.token, actor }
 }
 
@@ -90,6 +119,8 @@ export async function makeActiveNumber(app: App, options: { agent?: TestStaff; m
   const agent = options.agent ?? (await makeStaff(app, ['agent']))
   const msisdn = options.msisdn ?? (await makeRange(app, 1))[0]
   const [iccid] = await makeSims(app, agent.shopId as string, 1)
-  const sale = await runCommand(app.deps, agent.actor, (ctx) => sellNumber(ctx, agent.actor, { msisdn, iccid, subscriber: newSubscriber() }, app.config.kycKey))
+  const sale = await runCommand(app.deps, agent.actor, (ctx) =>
+    sellNumber(ctx, agent.actor, { msisdn, iccid, subscriber: newSubscriber() }, app.config.kycKey),
+  )
   return { msisdn, iccid, agent, sale }
 }

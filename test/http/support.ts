@@ -1,52 +1,22 @@
 // Shared pieces of the HTTP end-to-end tests: a demo-mode app (movable clock), path parameters, machine clients,
 // extra sessions and staff suspension.
 import { randomUUID } from 'node:crypto'
-import pino from 'pino'
 import { hashPassword, hashToken, newToken } from '../../src/access/secrets.ts'
 import type { App } from '../../src/app.ts'
 import { audited, recordAudit } from '../../src/audit/record.ts'
 import { runCommand } from '../../src/audit/run-command.ts'
 import type { Config } from '../../src/config.ts'
 import type { ActionName } from '../../src/domain/actions.ts'
-import { ManualClock, MovableClock } from '../../src/domain/clock.ts'
+import type { MovableClock } from '../../src/domain/clock.ts'
 import type { Role } from '../../src/domain/roles.ts'
-import { buildServer } from '../../src/http/server.ts'
-import { TEST_START, type TestApp, testConfig } from '../helpers/app.ts'
-import { openTestDatabase } from '../helpers/db.ts'
+import { openTestApp, type TestApp } from '../helpers/app.ts'
 import { SYSTEM } from '../helpers/factories.ts'
 
 export const auth = (token: string) => ({ authorization: `Bearer ${token}` })
 
-/**
- * Like openTestApp, but in demo mode with a movable clock on top of the manual one, so the demo-only routes
- * (`/api/v1/demo/clock/advance`) are registered too. `clock` is the manual base: moving it moves the app's clock.
- */
+/** openTestApp in demo mode with a movable clock, so the demo-only routes (`/api/v1/demo/clock/advance`) exist. */
 export async function openDemoTestApp(overrides: Partial<Config> = {}): Promise<TestApp & { movable: MovableClock }> {
-  const database = await openTestDatabase()
-  const clock = new ManualClock(TEST_START)
-  const movable = new MovableClock(0, clock)
-  const app: App = {
-    config: testConfig({ mode: 'demo', ...overrides }),
-    database,
-    db: database.db,
-    clock: movable,
-    movableClock: movable,
-    deps: { db: database.db, clock: movable },
-    logger: pino({ level: 'silent' }),
-  }
-  const built = await buildServer(app, { logRequests: false })
-  await built.server.ready()
-  return {
-    ...built,
-    app,
-    database,
-    clock,
-    movable,
-    close: async () => {
-      await built.server.close()
-      await database.close()
-    },
-  }
+  return (await openTestApp(overrides, { demoClock: true })) as TestApp & { movable: MovableClock }
 }
 
 /** Plausible values for every path parameter a route declares; an unknown parameter fails the test loudly. */

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { DEMO_KYC_KEY, loadConfig, productionProblems } from '../../src/config.ts'
-import { openApp, refuseDemoAccounts, StartupRefusedError } from '../../src/runtime.ts'
 import { audited, recordAudit } from '../../src/audit/record.ts'
 import { runCommand } from '../../src/audit/run-command.ts'
-import { makeStaff, SYSTEM } from '../helpers/factories.ts'
-import { openTestApp, type TestApp } from '../helpers/app.ts'
+import { DEMO_KYC_KEY, loadConfig, productionProblems } from '../../src/config.ts'
 import { buildServer } from '../../src/http/server.ts'
+import { openApp, refuseDemoAccounts, StartupRefusedError } from '../../src/runtime.ts'
+import { openTestApp, type TestApp } from '../helpers/app.ts'
+import { makeStaff, SYSTEM } from '../helpers/factories.ts'
 
 const secretKey = 'k'.repeat(40)
 
@@ -16,16 +16,24 @@ describe('production mode refuses what is demo-only', () => {
       expect.stringContaining('DATABASE_URL is required'),
       expect.stringContaining('NUMGUARD_KYC_KEY must be set'),
     ])
-    expect(productionProblems(loadConfig({ NUMGUARD_MODE: 'production', DATABASE_URL: 'postgres://x/y', NUMGUARD_KYC_KEY: 'short' }))).toEqual([
-      expect.stringContaining('at least 32 characters'),
-    ])
-    expect(productionProblems(loadConfig({ NUMGUARD_MODE: 'production', DATABASE_URL: 'postgres://x/y', NUMGUARD_KYC_KEY: secretKey }))).toEqual([])
+    expect(
+      productionProblems(
+        loadConfig({ NUMGUARD_MODE: 'production', DATABASE_URL: 'postgres://x/y', NUMGUARD_KYC_KEY: 'short' }),
+      ),
+    ).toEqual([expect.stringContaining('at least 32 characters')])
+    expect(
+      productionProblems(
+        loadConfig({ NUMGUARD_MODE: 'production', DATABASE_URL: 'postgres://x/y', NUMGUARD_KYC_KEY: secretKey }),
+      ),
+    ).toEqual([])
     expect(productionProblems(loadConfig({}))).toEqual([])
     expect(loadConfig({}).kycKey).toBe(DEMO_KYC_KEY)
   })
 
   it('refuses to open the embedded database at all', async () => {
-    await expect(openApp(loadConfig({ NUMGUARD_MODE: 'production', NUMGUARD_DATA: '/nonexistent/never-created' }))).rejects.toBeInstanceOf(StartupRefusedError)
+    await expect(
+      openApp(loadConfig({ NUMGUARD_MODE: 'production', NUMGUARD_DATA: '/nonexistent/never-created' })),
+    ).rejects.toBeInstanceOf(StartupRefusedError)
   })
 
   it('rejects an unknown mode', () => {
@@ -45,15 +53,25 @@ describe('a database with demo accounts, and the demo clock', () => {
     const staff = await makeStaff(t.app, ['auditor'])
     await runCommand(t.app.deps, SYSTEM, async (ctx) => {
       await ctx.tx.updateTable('staff').set({ is_demo: true }).where('id', '=', staff.id).execute()
-      return audited(null, [await recordAudit(ctx, { action: 'staff.created', after: { staff_id: staff.id, is_demo: true } })])
+      return audited(null, [
+        await recordAudit(ctx, { action: 'staff.created', after: { staff_id: staff.id, is_demo: true } }),
+      ])
     })
     await expect(refuseDemoAccounts(t.database)).rejects.toThrow(/demo staff or demo machine clients/)
   })
 
   it('has no demo endpoints without a movable clock', async () => {
-    const production = await buildServer({ ...t.app, movableClock: undefined, config: { ...t.app.config, mode: 'production' } }, { logRequests: false })
+    const production = await buildServer(
+      { ...t.app, movableClock: undefined, config: { ...t.app.config, mode: 'production' } },
+      { logRequests: false },
+    )
     const staff = await makeStaff(t.app, ['agent'])
-    const res = await production.server.inject({ method: 'POST', url: '/api/v1/demo/clock/advance', headers: { authorization: `Bearer ${staff.token}` }, payload: { by: '1d' } })
+    const res = await production.server.inject({
+      method: 'POST',
+      url: '/api/v1/demo/clock/advance',
+      headers: { authorization: `Bearer ${staff.token}` },
+      payload: { by: '1d' },
+    })
     expect(res.statusCode).toBe(404)
     expect(production.routes.some((r) => r.url.startsWith('/api/v1/demo'))).toBe(false)
     const meta = await production.server.inject({ method: 'GET', url: '/api/v1/meta' })

@@ -28,21 +28,42 @@ describe('the rogue employee of the incident', () => {
     expect(sell.statusCode).toBe(409)
     expect(sell.json()).toMatchObject({ code: 'number_in_custody', details: { msisdn, state: 'active' } })
 
-    const reserve = await t.server.inject({ method: 'POST', url: `/api/v1/numbers/${encodeURIComponent(msisdn)}/reserve`, headers: as(rogue.token) })
+    const reserve = await t.server.inject({
+      method: 'POST',
+      url: `/api/v1/numbers/${encodeURIComponent(msisdn)}/reserve`,
+      headers: as(rogue.token),
+    })
     expect(reserve.statusCode).toBe(409)
 
     // The holder still holds the number; the SIM the rogue brought is still unused.
-    const number = await t.server.inject({ method: 'GET', url: `/api/v1/numbers/${encodeURIComponent(msisdn)}`, headers: as(rogue.token) })
-    expect(number.json()).toMatchObject({ state: 'active', current_custody: { id: sale.custody_id, subscriber: { id: sale.subscriber_id } } })
+    const number = await t.server.inject({
+      method: 'GET',
+      url: `/api/v1/numbers/${encodeURIComponent(msisdn)}`,
+      headers: as(rogue.token),
+    })
+    expect(number.json()).toMatchObject({
+      state: 'active',
+      current_custody: { id: sale.custody_id, subscriber: { id: sale.subscriber_id } },
+    })
     expect(number.json().custodies).toHaveLength(1)
     const sim = await t.server.inject({ method: 'GET', url: `/api/v1/sims/${iccid}`, headers: as(rogue.token) })
     expect(sim.json()).toMatchObject({ state: 'allocated', bindings: [] })
 
     // The compliance officer finds both attempts, each naming the employee and the session.
     const compliance = await makeStaff(t.app, ['compliance_officer'])
-    const alerts = await t.server.inject({ method: 'GET', url: `/api/v1/alerts?msisdn=${encodeURIComponent(msisdn)}`, headers: as(compliance.token) })
+    const alerts = await t.server.inject({
+      method: 'GET',
+      url: `/api/v1/alerts?msisdn=${encodeURIComponent(msisdn)}`,
+      headers: as(compliance.token),
+    })
     expect(alerts.statusCode).toBe(200)
-    const items = alerts.json().items as { kind: string; severity: string; staff_id: string; staff_username: string; attempt: { action: string } }[]
+    const items = alerts.json().items as {
+      kind: string
+      severity: string
+      staff_id: string
+      staff_username: string
+      attempt: { action: string }
+    }[]
     expect(items.map((a) => [a.kind, a.severity, a.staff_username, a.attempt.action]).sort()).toEqual([
       ['attempt_on_active_number', 'risk', rogue.username, 'reserve'],
       ['attempt_on_active_number', 'risk', rogue.username, 'sell'],
