@@ -37,17 +37,11 @@ export interface TestStaff {
   actor: StaffActor
 }
 
-/** A staff member with a signed-in session (token usable as a bearer token). */
-export async function makeStaff(app: App, roles: Role[], options: { shopId?: string | null } = {}): Promise<TestStaff> {
-  const shopId =
-    options.shopId === undefined
-      ? roles.includes('agent') || roles.includes('supervisor')
-        ? await makeShop(app)
-        : null
-      : options.shopId
+/** A staff account, audited like any staff change, not signed in. */
+export async function createStaffAccount(app: App, roles: Role[], shopId: string | null, password: string) {
   const username = `${roles[0].replaceAll('_', '')}.${next()}.${randomUUID().slice(0, 6)}`
   const id = randomUUID()
-  const passwordHash = await hashPassword(PASSWORD)
+  const passwordHash = await hashPassword(password)
   await runCommand(app.deps, SYSTEM, async (ctx) => {
     await ctx.tx
       .insertInto('staff')
@@ -67,6 +61,18 @@ export async function makeStaff(app: App, roles: Role[], options: { shopId?: str
       await recordAudit(ctx, { action: 'staff.created', after: { staff_id: id, roles, shop_id: shopId } }),
     ])
   })
+  return { id, username }
+}
+
+/** A staff member with a signed-in session (token usable as a bearer token). */
+export async function makeStaff(app: App, roles: Role[], options: { shopId?: string | null } = {}): Promise<TestStaff> {
+  const shopId =
+    options.shopId === undefined
+      ? roles.includes('agent') || roles.includes('supervisor')
+        ? await makeShop(app)
+        : null
+      : options.shopId
+  const { id, username } = await createStaffAccount(app, roles, shopId, PASSWORD)
   const out = await signIn(app.deps, { username, password: PASSWORD, client: {}, ttlHours: 12 })
   const actor: StaffActor = {
     kind: 'staff',

@@ -10,7 +10,7 @@ import type { ActionName } from '../../src/domain/actions.ts'
 import type { MovableClock } from '../../src/domain/clock.ts'
 import type { Role } from '../../src/domain/roles.ts'
 import { openTestApp, type TestApp } from '../helpers/app.ts'
-import { SYSTEM } from '../helpers/factories.ts'
+import { createStaffAccount, SYSTEM } from '../helpers/factories.ts'
 
 export const auth = (token: string) => ({ authorization: `Bearer ${token}` })
 
@@ -90,28 +90,7 @@ export async function suspendStaff(app: App, staffId: string): Promise<void> {
 
 /** A staff member with a password of the test's choosing, not signed in: for the sign-in tests. */
 export async function makeStaffWithPassword(app: App, roles: Role[], password: string, shopId: string | null = null) {
-  const id = randomUUID()
-  const username = `${roles[0].replaceAll('_', '')}.pw.${randomUUID().slice(0, 8)}`
-  const passwordHash = await hashPassword(password)
-  await runCommand(app.deps, SYSTEM, async (ctx) => {
-    await ctx.tx
-      .insertInto('staff')
-      .values({
-        id,
-        username,
-        display_name: username,
-        password_hash: passwordHash,
-        roles,
-        shop_id: shopId,
-        status: 'active',
-        created_at: ctx.now,
-        updated_at: ctx.now,
-      })
-      .execute()
-    return audited(id, [
-      await recordAudit(ctx, { action: 'staff.created', after: { staff_id: id, roles, shop_id: shopId } }),
-    ])
-  })
+  const { id, username } = await createStaffAccount(app, roles, shopId, password)
   return { id, username, password, roles }
 }
 
