@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto'
-import type { Kysely } from 'kysely'
+import { type Kysely, sql } from 'kysely'
+import { raiseAlert } from '../alerts/commands.ts'
 import type { Actor, ClientInfo } from '../audit/actor.ts'
-import { audited, recordAudit } from '../audit/record.ts'
+import { type AuditReceipt, audited, recordAudit } from '../audit/record.ts'
 import { type CommandDeps, runCommand } from '../audit/run-command.ts'
 import type { DB } from '../db/types.ts'
-import { NotFoundError, UnauthenticatedError } from '../domain/errors.ts'
+import { DomainError, NotFoundError, UnauthenticatedError } from '../domain/errors.ts'
 import type { Role } from '../domain/roles.ts'
 import type { StaffActor } from './policies.ts'
 import { hashToken, newToken, verifyPassword } from './secrets.ts'
@@ -48,25 +49,41 @@ export function staffActor(s: StaffRow, sessionId: string, client: ClientInfo): 
   }
 }
 
+export const SIGN_IN_ATTEMPTS = 5
+export const SIGN_IN_LOCK_MINUTES = 15
+
 export async function signIn(deps: CommandDeps, input: SignInInput) {
   const staff = await deps.db.selectFrom('staff').selectAll().where('username', '=', input.username).executeTakeFirst()
   const passwordOk = await verifyPassword(staff?.password_hash ?? null, input.password)
-  if (!staff || !passwordOk || staff.status !== 'active') {
-    const reason = !staff ? 'unknown_user' : !passwordOk ? 'wrong_password' : 'suspended'
-    await runCommand(deps, { kind: 'system', component: 'sign-in' }, async (ctx) =>
-      audited(null, [
-        await recordAudit(ctx, {
-          action: 'session.sign_in_failed',
-          data: { username: input.username, reason, ip: input.client.ip ?? null },
-        }),
-      ]),
-    )
+  const now = deps.clock.now()
+  const locked = staff?.locked_until != null && new Date(staff.locked_until) > now
+  if (!staff || !passwordOk || staff.status !== 'active' || locked) {
+    const reason = !staff ? 'unknown_user' : locked ? 'locked' : !passwordOk ? 'wrong_password' : 'suspended'
+    const lockedUntil = await recordFailedSignIn(deps, input, staff?.id ?? null, reason)
+    if (lockedUntil) {
+      const retryAfter = Math.ceil((lockedUntil.getTime() - now.getTime()) / 1000)
+      throw new DomainError(
+        'sign_in_locked',
+        429,
+        `Too many failed sign-ins: try again in ${Math.ceil(retryAfter / 60)} minutes`,
+        {
+          retry_after_seconds: retryAfter,
+        },
+      )
+    }
     throw new UnauthenticatedError('Wrong username or password, or the account is suspended')
   }
   const token = newToken('ngs')
   const sessionId = randomUUID()
   return runCommand(deps, staffActor(staff, sessionId, input.client), async (ctx) => {
     const expiresAt = new Date(ctx.now.getTime() + input.ttlHours * 3_600_000)
+    if (staff.failed_sign_ins > 0 || staff.locked_until) {
+      await ctx.tx
+        .updateTable('staff')
+        .set({ failed_sign_ins: 0, locked_until: null })
+        .where('id', '=', staff.id)
+        .execute()
+    }
     await ctx.tx
       .insertInto('sessions')
       .values({
@@ -84,6 +101,52 @@ export async function signIn(deps: CommandDeps, input: SignInInput) {
       after: { session_id: sessionId, expires_at: expiresAt },
     })
     return audited({ token, session: { id: sessionId, expires_at: expiresAt }, staff: presentStaff(staff) }, [receipt])
+  })
+}
+
+/**
+ * Records a failed sign-in; a wrong password for a known account counts towards its lock, and the attempt that
+ * locks it raises an alert naming the account. Returns when the account is locked until, if it is.
+ */
+async function recordFailedSignIn(deps: CommandDeps, input: SignInInput, staffId: string | null, reason: string) {
+  return runCommand(deps, { kind: 'system', component: 'sign-in' }, async (ctx) => {
+    let lockedUntil: Date | null = null
+    const receipts: [AuditReceipt, ...AuditReceipt[]] = [
+      await recordAudit(ctx, {
+        action: 'session.sign_in_failed',
+        data: { username: input.username, reason, ip: input.client.ip ?? null },
+      }),
+    ]
+    if (staffId && reason === 'wrong_password') {
+      const counted = await ctx.tx
+        .updateTable('staff')
+        .set((eb) => ({
+          failed_sign_ins: eb('failed_sign_ins', '+', 1),
+          locked_until: sql<Date | null>`CASE WHEN failed_sign_ins + 1 >= ${SIGN_IN_ATTEMPTS}
+            THEN ${new Date(ctx.now.getTime() + SIGN_IN_LOCK_MINUTES * 60_000)}::timestamptz END`,
+        }))
+        .where('id', '=', staffId)
+        .returning(['failed_sign_ins', 'locked_until'])
+        .executeTakeFirstOrThrow()
+      if (counted.locked_until) {
+        lockedUntil = new Date(counted.locked_until)
+        const alert = await raiseAlert(ctx, {
+          kind: 'staff_sign_in_locked',
+          severity: 'warning',
+          staffId,
+          attempt: { username: input.username, failed_sign_ins: counted.failed_sign_ins, ip: input.client.ip ?? null },
+        })
+        receipts.push(alert.receipt)
+      }
+    } else if (staffId && reason === 'locked') {
+      const row = await ctx.tx
+        .selectFrom('staff')
+        .select('locked_until')
+        .where('id', '=', staffId)
+        .executeTakeFirstOrThrow()
+      lockedUntil = row.locked_until ? new Date(row.locked_until) : null
+    }
+    return audited(lockedUntil, receipts)
   })
 }
 

@@ -15,7 +15,7 @@ export async function raiseAlert(
       id,
       kind: draft.kind,
       severity: draft.severity,
-      staff_id: actor.kind === 'staff' ? actor.staffId : null,
+      staff_id: draft.staffId ?? (actor.kind === 'staff' ? actor.staffId : null),
       session_id: actor.kind === 'staff' ? actor.sessionId : null,
       client_id: actor.kind === 'machine' ? actor.clientId : null,
       msisdn: draft.msisdn ?? null,

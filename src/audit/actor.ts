@@ -19,7 +19,8 @@ export type Actor =
       client: ClientInfo
     }
   | { kind: 'machine'; clientId: string; tokenId: string; scopes: string[] }
-  | { kind: 'system'; component: string }
+  /** A component of numguard itself; one started by a person on a machine (the CLI's bootstrap) names them. */
+  | { kind: 'system'; component: string; osUser?: string; host?: string }
 
 /** The actor as it is written into an audit envelope. */
 export function describeActor(actor: Actor): Record<string, unknown> {
@@ -37,7 +38,12 @@ export function describeActor(actor: Actor): Record<string, unknown> {
     case 'machine':
       return { kind: 'machine', client_id: actor.clientId, token_id: actor.tokenId }
     case 'system':
-      return { kind: 'system', component: actor.component }
+      return {
+        kind: 'system',
+        component: actor.component,
+        ...(actor.osUser ? { os_user: actor.osUser } : {}),
+        ...(actor.host ? { host: actor.host } : {}),
+      }
   }
 }
 

@@ -25,6 +25,8 @@ export interface StaffTable {
   is_demo: Generated<boolean>
   created_at: Timestamp
   updated_at: Timestamp
+  failed_sign_ins: Generated<number>
+  locked_until: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
 }
 export interface SessionsTable {
   id: string

@@ -1,7 +1,7 @@
 // Demo shops, staff and machine clients. Every one is marked is_demo: production mode refuses to start while any
 // is_demo staff member exists, because these passwords are printed on the console.
-import { type Algorithm, hash } from '@node-rs/argon2'
 import { sql } from 'kysely'
+import { hashPassword } from '../access/secrets.ts'
 import type { CommandContext } from '../audit/record.ts'
 import type { Role } from '../domain/roles.ts'
 
@@ -61,7 +61,7 @@ function demoStaff(): DemoCredential[] {
   return staff
 }
 
-/** The demo sign-ins, printed by `numguard serve --demo`. */
+/** The demo sign-ins, printed by `numguard serve` in demo mode. */
 export const DEMO_CREDENTIALS: readonly DemoCredential[] = demoStaff()
 
 export interface DemoMachineClient {
@@ -92,10 +92,6 @@ export const DEMO_MACHINE_CLIENTS: readonly DemoMachineClient[] = [
   },
 ]
 
-// Algorithm.Argon2id: the package declares Algorithm as an ambient const enum, which verbatimModuleSyntax
-// cannot read; a test checks the `$argon2id$` prefix of the stored hashes.
-const ARGON2ID = 2 as Algorithm
-
 export interface HashedSecrets {
   staff: Map<string, string>
   clients: Map<string, string>
@@ -103,9 +99,8 @@ export interface HashedSecrets {
 
 /** Hashes every distinct demo password and secret once, before the transaction opens (argon2 takes tens of ms each). */
 export async function hashDemoSecrets(): Promise<HashedSecrets> {
-  const argon = (secret: string) => hash(secret, { algorithm: ARGON2ID })
-  const staff = await Promise.all(DEMO_CREDENTIALS.map(async (c) => [c.username, await argon(c.password)] as const))
-  const clients = await Promise.all(DEMO_MACHINE_CLIENTS.map(async (c) => [c.clientId, await argon(c.secret)] as const))
+  const staff = await Promise.all(DEMO_CREDENTIALS.map(async (c) => [c.username, await hashPassword(c.password)] as const))
+  const clients = await Promise.all(DEMO_MACHINE_CLIENTS.map(async (c) => [c.clientId, await hashPassword(c.secret)] as const))
   return { staff: new Map(staff), clients: new Map(clients) }
 }
 

@@ -8,6 +8,8 @@ export interface AlertDraft {
   kind: string
   severity: Severity
   msisdn?: string | null
+  /** The staff member the alert is about, when that is not the actor (e.g. an account whose sign-ins failed). */
+  staffId?: string
   attempt: Record<string, unknown>
 }
 

@@ -13,7 +13,7 @@ export function installMetrics(server: FastifyInstance): Registry {
   })
   const refusals = new Counter({
     name: 'numguard_refusals_total',
-    help: 'Requests refused with a 4xx, by error code',
+    help: 'Requests refused with a 4xx, by HTTP status',
     labelNames: ['status'],
     registers: [registry],
   })
