@@ -58,6 +58,13 @@ describe('a command that changes a guarded table without recording it', () => {
     expect(err).toMatchObject({ code: 'audit_record_required', status: 409 })
     expect(await numberRow(msisdn)).toEqual({ state: 'available', reserved_by: null })
     expect(await auditActions(msisdn)).toEqual([])
+    // The last guard fired: the attempt is a risk alert naming the staff member (invariant 8).
+    const alert = await t.app.db
+      .selectFrom('alerts')
+      .selectAll()
+      .where('id', '=', (err as ConflictError).details.alert_id as string)
+      .executeTakeFirstOrThrow()
+    expect(alert).toMatchObject({ kind: 'database_guard_refused', severity: 'risk', staff_id: agent.id })
   })
 
   it('is refused for a new staff member too, and the row does not exist afterwards', async () => {

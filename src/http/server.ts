@@ -6,6 +6,8 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify'
 import { sql } from 'kysely'
+import { adminRoutes } from '../access/admin-routes.ts'
+import { MACHINE_SCOPES } from '../access/administration.ts'
 import { accessRoutes } from '../access/routes.ts'
 import { alertRoutes } from '../alerts/routes.ts'
 import type { App } from '../app.ts'
@@ -68,7 +70,7 @@ export async function buildServer(app: App, options: { logRequests?: boolean } =
             flows: {
               clientCredentials: {
                 tokenUrl: '/oauth/token',
-                scopes: { 'activity:ingest': 'send charging events', provisioning: 'consume provisioning events' },
+                scopes: MACHINE_SCOPES,
               },
             },
           },
@@ -102,7 +104,15 @@ export async function buildServer(app: App, options: { logRequests?: boolean } =
   )
   installMetrics(server)
 
-  for (const plugin of [accessRoutes, numberRoutes, stockRoutes, subscriberRoutes, alertRoutes, metaRoutes])
+  for (const plugin of [
+    accessRoutes,
+    adminRoutes,
+    numberRoutes,
+    stockRoutes,
+    subscriberRoutes,
+    alertRoutes,
+    metaRoutes,
+  ])
     await plugin(server, app)
 
   const serveConsole = existsSync(CONSOLE_DIR)

@@ -1,0 +1,145 @@
+import type { FastifyInstance } from 'fastify'
+import type { App } from '../app.ts'
+import { runCommand } from '../audit/run-command.ts'
+import { ROLES } from '../domain/roles.ts'
+import { actorOf } from '../http/auth.ts'
+import { anyObject, errorResponses, limitQuery } from '../http/schemas.ts'
+import {
+  ACCOUNT_ID_PATTERN,
+  createMachineClient,
+  createShop,
+  createStaff,
+  MACHINE_SCOPE_NAMES,
+  MAX_NAME_LENGTH,
+  MIN_PASSWORD_LENGTH,
+  type NewMachineClient,
+  type NewShop,
+  type NewStaff,
+  SHOP_ID_PATTERN,
+} from './administration.ts'
+import { presentStaff } from './sessions.ts'
+
+const tags = ['administration']
+const view = { access: { auth: 'staff', permission: 'view_staff' } } as const
+const manage = { access: { auth: 'staff', permission: 'manage_staff' } } as const
+const name = { type: 'string', minLength: 1, maxLength: MAX_NAME_LENGTH } as const
+const listQuery = {
+  type: 'object',
+  properties: { limit: { ...limitQuery, default: 500 } },
+  additionalProperties: false,
+} as const
+const created = { 201: anyObject, ...errorResponses } as const
+
+/** A machine client as it leaves the server: never its secret hash. */
+function presentMachineClient(c: { id: string; name: string; scopes: string[]; status: string; created_at: unknown }) {
+  return { id: c.id, name: c.name, scopes: c.scopes, status: c.status, created_at: c.created_at }
+}
+
+export async function adminRoutes(server: FastifyInstance, app: App) {
+  server.get<{ Querystring: { limit: number } }>(
+    '/api/v1/staff',
+    { config: view, schema: { tags, summary: 'Staff accounts', querystring: listQuery } },
+    async (request) => ({
+      items: (
+        await app.db
+          .selectFrom('staff')
+          .select(['id', 'username', 'display_name', 'roles', 'shop_id', 'status'])
+          .orderBy('username')
+          .limit(request.query.limit)
+          .execute()
+      ).map(presentStaff),
+    }),
+  )
+
+  server.post<{ Body: NewStaff }>(
+    '/api/v1/staff',
+    {
+      config: manage,
+      schema: {
+        tags,
+        summary: 'Create a staff account (an admin holds no role that acts on numbers; agents and supervisors need a shop)',
+        body: {
+          type: 'object',
+          properties: {
+            username: { type: 'string', pattern: ACCOUNT_ID_PATTERN },
+            display_name: name,
+            roles: { type: 'array', items: { type: 'string', enum: [...ROLES] }, minItems: 1, uniqueItems: true },
+            shop_id: { type: ['string', 'null'], pattern: SHOP_ID_PATTERN },
+            password: { type: 'string', minLength: MIN_PASSWORD_LENGTH, maxLength: 256 },
+          },
+          required: ['username', 'display_name', 'roles', 'password'],
+          additionalProperties: false,
+        },
+        response: created,
+      },
+    },
+    async (request, reply) =>
+      reply.code(201).send(await runCommand(app.deps, actorOf(request), (ctx) => createStaff(ctx, request.body))),
+  )
+
+  server.post<{ Body: NewShop }>(
+    '/api/v1/shops',
+    {
+      config: manage,
+      schema: {
+        tags,
+        summary: 'Create a shop',
+        body: {
+          type: 'object',
+          properties: { id: { type: 'string', pattern: SHOP_ID_PATTERN }, name },
+          required: ['id', 'name'],
+          additionalProperties: false,
+        },
+        response: created,
+      },
+    },
+    async (request, reply) =>
+      reply.code(201).send(await runCommand(app.deps, actorOf(request), (ctx) => createShop(ctx, request.body))),
+  )
+
+  server.get<{ Querystring: { limit: number } }>(
+    '/api/v1/machine-clients',
+    { config: view, schema: { tags, summary: 'Machine clients and their scopes', querystring: listQuery } },
+    async (request) => ({
+      items: (
+        await app.db
+          .selectFrom('machine_clients')
+          .select(['id', 'name', 'scopes', 'status', 'created_at'])
+          .orderBy('id')
+          .limit(request.query.limit)
+          .execute()
+      ).map(presentMachineClient),
+    }),
+  )
+
+  server.post<{ Body: NewMachineClient }>(
+    '/api/v1/machine-clients',
+    {
+      config: manage,
+      schema: {
+        tags,
+        summary: 'Register a machine client: the response carries its client_secret, shown this once and never again',
+        body: {
+          type: 'object',
+          properties: {
+            id: { type: 'string', pattern: ACCOUNT_ID_PATTERN },
+            name,
+            scopes: {
+              type: 'array',
+              items: { type: 'string', enum: MACHINE_SCOPE_NAMES },
+              minItems: 1,
+              uniqueItems: true,
+            },
+          },
+          required: ['id', 'name', 'scopes'],
+          additionalProperties: false,
+        },
+        response: created,
+      },
+    },
+    async (request, reply) => {
+      const client = await runCommand(app.deps, actorOf(request), (ctx) => createMachineClient(ctx, request.body))
+      return reply.code(201).header('cache-control', 'no-store').send(client)
+    },
+  )
+}
