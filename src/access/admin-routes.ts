@@ -57,7 +57,8 @@ export async function adminRoutes(server: FastifyInstance, app: App) {
       config: manage,
       schema: {
         tags,
-        summary: 'Create a staff account (an admin holds no role that acts on numbers; agents and supervisors need a shop)',
+        summary:
+          'Create a staff account (an admin holds no role that acts on numbers; agents and supervisors need a shop)',
         body: {
           type: 'object',
           properties: {

@@ -33,7 +33,8 @@ function authorizeAdministration(actor: Actor): void {
 }
 
 function matching(field: string, value: string, pattern: string, what: string): string {
-  if (typeof value !== 'string' || !new RegExp(pattern).test(value)) throw new ValidationError(field, `${field}: ${what}`)
+  if (typeof value !== 'string' || !new RegExp(pattern).test(value))
+    throw new ValidationError(field, `${field}: ${what}`)
   return value
 }
 
@@ -180,7 +181,10 @@ export async function createMachineClient(ctx: CommandContext, input: NewMachine
     throw new ValidationError('scopes', 'scopes: give at least one scope')
   const unknown = input.scopes.filter((s) => !Object.hasOwn(MACHINE_SCOPES, s))
   if (unknown.length > 0)
-    throw new ValidationError('scopes', `scopes: unknown ${unknown.join(', ')} (scopes are ${MACHINE_SCOPE_NAMES.join(', ')})`)
+    throw new ValidationError(
+      'scopes',
+      `scopes: unknown ${unknown.join(', ')} (scopes are ${MACHINE_SCOPE_NAMES.join(', ')})`,
+    )
   const scopes = [...new Set(input.scopes)]
   if (await ctx.tx.selectFrom('machine_clients').select('id').where('id', '=', id).executeTakeFirst())
     throw clientExists(id)

@@ -2,9 +2,11 @@
 // clients through the HTTP API as that admin.
 import { hostname, userInfo } from 'node:os'
 import type { Command } from 'commander'
-import { bootstrapAdmin } from '../access/administration.ts'
+import { bootstrapAdmin, MACHINE_SCOPE_NAMES } from '../access/administration.ts'
 import { runCommand } from '../audit/run-command.ts'
 import { loadConfig } from '../config.ts'
+import { ValidationError } from '../domain/errors.ts'
+import { ROLES } from '../domain/roles.ts'
 import { openApp } from '../runtime.ts'
 import { withApi } from './api-client.ts'
 import type { GlobalOptions } from './commands.ts'
@@ -25,7 +27,7 @@ export function adminCommands(program: Command, globals: () => GlobalOptions): v
   staff
     .command('add <username>')
     .description('create a staff account (as a signed-in admin)')
-    .requiredOption('-r, --role <role>', 'a role; repeat for several', collect)
+    .requiredOption('-r, --role <role>', `${ROLES.join(', ')}; repeat for several`, collect)
     .option('--shop <shop>', 'the shop of an agent or supervisor')
     .option('--display-name <name>', 'default: the username')
     .option('--password <password>', 'the new account’s password; default: NUMGUARD_NEW_PASSWORD')
@@ -44,13 +46,13 @@ export function adminCommands(program: Command, globals: () => GlobalOptions): v
     .command('add <id>')
     .description('register a machine client and print its secret, once (as a signed-in admin)')
     .requiredOption('--name <name>', 'what the client is, e.g. "Charging system"')
-    .requiredOption('-s, --scope <scope...>', 'activity:ingest, provisioning, partner:number-recycling, partner:sim-swap')
+    .requiredOption('-s, --scope <scope...>', MACHINE_SCOPE_NAMES.join(', '))
     .action((id, o) => addClient({ ...globals(), id, name: o.name, scopes: o.scope }))
 }
 
 async function bootstrap(o: { username: string; password?: string; displayName?: string }) {
   const password = o.password ?? process.env.NUMGUARD_PASSWORD
-  if (!password) throw new Error('give --password or set NUMGUARD_PASSWORD')
+  if (!password) throw new ValidationError('password', 'give --password or set NUMGUARD_PASSWORD')
   // Straight on the database: the embedded one's lock refuses this while a server runs on it.
   const opened = await openApp({ ...loadConfig(), logLevel: 'warn' })
   try {
@@ -68,14 +70,23 @@ async function addStaff(
   o: GlobalOptions & { username: string; role: string[]; shop?: string; displayName?: string; password?: string },
 ) {
   const password = o.password ?? process.env.NUMGUARD_NEW_PASSWORD
-  if (!password) throw new Error('give --password or set NUMGUARD_NEW_PASSWORD for the new account')
+  if (!password)
+    throw new ValidationError('password', 'give --password or set NUMGUARD_NEW_PASSWORD for the new account')
   await withApi(o, async (api) => {
     const staff = await api.request<{ username: string; roles: string[]; shop_id: string | null }>(
       'POST',
       '/api/v1/staff',
-      { username: o.username, display_name: o.displayName ?? o.username, roles: o.role, shop_id: o.shop ?? null, password },
+      {
+        username: o.username,
+        display_name: o.displayName ?? o.username,
+        roles: o.role,
+        shop_id: o.shop ?? null,
+        password,
+      },
     )
-    console.log(`staff ${staff.username} created (${staff.roles.join(', ')}${staff.shop_id ? ` @ ${staff.shop_id}` : ''})`)
+    console.log(
+      `staff ${staff.username} created (${staff.roles.join(', ')}${staff.shop_id ? ` @ ${staff.shop_id}` : ''})`,
+    )
   })
 }
 
@@ -95,6 +106,8 @@ async function addClient(o: GlobalOptions & { id: string; name: string; scopes: 
     )
     console.log(`machine client ${client.id} created with scopes ${client.scopes.join(' ')}`)
     console.log(`client_secret: ${client.client_secret}`)
-    console.log('Store this secret now, in the client’s secret store: numguard keeps only its hash and will not show it again.')
+    console.log(
+      'Store this secret now, in the client’s secret store: numguard keeps only its hash and will not show it again.',
+    )
   })
 }

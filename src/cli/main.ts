@@ -2,7 +2,9 @@ import { Command, InvalidArgumentError } from 'commander'
 import { loadConfig } from '../config.ts'
 import { DataDirInUseError } from '../db/lock.ts'
 import { isSeeded, seedDemo } from '../demo/seed.ts'
+import { DomainError } from '../domain/errors.ts'
 import { openApp, StartupRefusedError } from '../runtime.ts'
+import { adminCommands } from './admin.ts'
 import { ApiError } from './api-client.ts'
 import * as cmd from './commands.ts'
 import { serve } from './serve.ts'
@@ -63,6 +65,8 @@ program
   .option('--password <password>', 'default: NUMGUARD_PASSWORD')
   .action((o) => cmd.login({ ...globals(), ...o }))
 
+adminCommands(program, globals)
+
 program
   .command('import-range <first> <last>')
   .description('import a range of mobile numbers, e.g. +85512000000 +85512099999')
@@ -102,6 +106,7 @@ try {
     console.error(
       `numguard: ${err.message} [${err.code}]${err.details && Object.keys(err.details).length ? ` ${JSON.stringify(err.details)}` : ''}`,
     )
+  else if (err instanceof DomainError) console.error(`numguard: ${err.message} [${err.code}]`)
   else if (err instanceof DataDirInUseError || err instanceof StartupRefusedError)
     console.error(`numguard: ${err.message}`)
   else console.error(err)

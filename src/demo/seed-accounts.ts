@@ -99,8 +99,12 @@ export interface HashedSecrets {
 
 /** Hashes every distinct demo password and secret once, before the transaction opens (argon2 takes tens of ms each). */
 export async function hashDemoSecrets(): Promise<HashedSecrets> {
-  const staff = await Promise.all(DEMO_CREDENTIALS.map(async (c) => [c.username, await hashPassword(c.password)] as const))
-  const clients = await Promise.all(DEMO_MACHINE_CLIENTS.map(async (c) => [c.clientId, await hashPassword(c.secret)] as const))
+  const staff = await Promise.all(
+    DEMO_CREDENTIALS.map(async (c) => [c.username, await hashPassword(c.password)] as const),
+  )
+  const clients = await Promise.all(
+    DEMO_MACHINE_CLIENTS.map(async (c) => [c.clientId, await hashPassword(c.secret)] as const),
+  )
   return { staff: new Map(staff), clients: new Map(clients) }
 }
 

@@ -1,0 +1,248 @@
+// The first start of an empty installation, as an operator runs it: `numguard staff bootstrap-admin` straight on
+// the database, once; then shops, staff and machine clients through the API as that admin.
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { hostname, tmpdir, userInfo } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { loadConfig } from '../../src/config.ts'
+import { buildServer } from '../../src/http/server.ts'
+import { openApp } from '../../src/runtime.ts'
+import { envelopeOf } from '../http/support.ts'
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+const NODE = join(ROOT, 'node_modules', '.bin', 'node')
+const CLI = join(ROOT, 'bin', 'numguard.mjs')
+// The first command migrates a fresh embedded database: seconds when idle, more on a busy machine.
+const COMMAND_MS = 90_000
+
+const ADMIN = { username: 'root.admin', password: 'first-admin-password' }
+const AGENT = { username: 'agent.kampot1', password: 'agent-kampot-password' }
+
+let dataDir: string
+let configDir: string
+
+function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env }
+  // Nothing of the developer's own setup may leak in: these commands run on their own embedded database.
+  for (const k of [
+    'DATABASE_URL',
+    'MIGRATION_DATABASE_URL',
+    'NUMGUARD_URL',
+    'NUMGUARD_TOKEN',
+    'NUMGUARD_USERNAME',
+    'NUMGUARD_PASSWORD',
+    'NUMGUARD_NEW_PASSWORD',
+    'NUMGUARD_KYC_KEY',
+  ]) {
+    delete env[k]
+  }
+  return {
+    ...env,
+    NUMGUARD_MODE: 'demo',
+    NUMGUARD_DATA: dataDir,
+    XDG_CONFIG_HOME: configDir,
+    LOG_LEVEL: 'warn',
+    ...extra,
+  }
+}
+
+/** Runs `numguard ...args` to its end. */
+function numguard(args: string[], env: Record<string, string> = {}) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    const child = spawn(NODE, [CLI, ...args], { cwd: ROOT, env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString()
+    })
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString()
+    })
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`numguard ${args.join(' ')} still running after ${COMMAND_MS} ms\n${stdout}\n${stderr}`))
+    }, COMMAND_MS)
+    child.on('exit', (code) => {
+      clearTimeout(timer)
+      resolve({ code, stdout, stderr })
+    })
+  })
+}
+
+/** Opens the data directory in this process, as a server would (it takes the lock). */
+async function openDirectly() {
+  const opened = await openApp(loadConfig({ NUMGUARD_MODE: 'demo', NUMGUARD_DATA: dataDir, LOG_LEVEL: 'silent' }))
+  const { server } = await buildServer(opened.app, { logRequests: false })
+  await server.ready()
+  return {
+    ...opened,
+    server,
+    close: async () => {
+      await server.close()
+      await opened.close()
+    },
+  }
+}
+
+const asAdmin = { NUMGUARD_USERNAME: ADMIN.username, NUMGUARD_PASSWORD: ADMIN.password }
+let clientSecret: string
+
+beforeAll(() => {
+  dataDir = mkdtempSync(join(tmpdir(), 'numguard-bootstrap-'))
+  configDir = mkdtempSync(join(tmpdir(), 'numguard-config-'))
+})
+afterAll(() => {
+  rmSync(dataDir, { recursive: true, force: true })
+  rmSync(configDir, { recursive: true, force: true })
+})
+
+describe('numguard staff bootstrap-admin', () => {
+  it(
+    'creates the first admin on a fresh database',
+    async () => {
+      const out = await numguard(['staff', 'bootstrap-admin', '--username', ADMIN.username], {
+        NUMGUARD_PASSWORD: ADMIN.password,
+      })
+      expect(out.code, out.stderr).toBe(0)
+      expect(out.stdout).toContain(`admin ${ADMIN.username} created`)
+    },
+    COMMAND_MS + 10_000,
+  )
+
+  it(
+    'refuses a second bootstrap once an active admin exists',
+    async () => {
+      const out = await numguard([
+        'staff',
+        'bootstrap-admin',
+        '--username',
+        'second.admin',
+        '--password',
+        'another-long-password',
+      ])
+      expect(out.code).toBe(1)
+      expect(out.stderr).toContain('[admin_exists]')
+      expect(out.stderr).toContain(`An active admin (${ADMIN.username}) already exists`)
+      expect(out.stderr).not.toMatch(/^\s+at /m)
+    },
+    COMMAND_MS + 10_000,
+  )
+
+  it(
+    'refuses while another process holds the embedded database, saying why',
+    async () => {
+      const held = await openDirectly()
+      try {
+        const out = await numguard(['staff', 'bootstrap-admin', '-u', 'third.admin', '--password', 'a-long-password!'])
+        expect(out.code).toBe(1)
+        expect(out.stderr).toContain('is in use')
+        expect(out.stderr).toContain(`pid ${process.pid}`)
+      } finally {
+        await held.close()
+      }
+    },
+    COMMAND_MS + 10_000,
+  )
+})
+
+describe('then, as that admin through the API', () => {
+  it(
+    '`numguard shop add` creates a shop',
+    async () => {
+      const out = await numguard(['shop', 'add', 'kampot', 'Kampot'], asAdmin)
+      expect(out.code, out.stderr).toBe(0)
+      expect(out.stdout).toContain('shop kampot (Kampot) created')
+    },
+    COMMAND_MS + 10_000,
+  )
+
+  it(
+    '`numguard staff add` creates an agent of that shop, the password from NUMGUARD_NEW_PASSWORD',
+    async () => {
+      const out = await numguard(
+        ['staff', 'add', AGENT.username, '--role', 'agent', '--shop', 'kampot', '--display-name', 'Sok Dara'],
+        { ...asAdmin, NUMGUARD_NEW_PASSWORD: AGENT.password },
+      )
+      expect(out.code, out.stderr).toBe(0)
+      expect(out.stdout).toContain(`staff ${AGENT.username} created (agent @ kampot)`)
+    },
+    COMMAND_MS + 10_000,
+  )
+
+  it(
+    '`numguard staff add` of admin with a number role is refused with roles_conflict',
+    async () => {
+      const out = await numguard(['staff', 'add', 'mixed.admin', '-r', 'admin', '-r', 'agent', '--shop', 'kampot'], {
+        ...asAdmin,
+        NUMGUARD_NEW_PASSWORD: 'a-long-enough-password',
+      })
+      expect(out.code).toBe(1)
+      expect(out.stderr).toContain('[roles_conflict]')
+    },
+    COMMAND_MS + 10_000,
+  )
+
+  it(
+    '`numguard client add` prints the secret once, with a warning to store it',
+    async () => {
+      const out = await numguard(
+        ['client', 'add', 'charging', '--name', 'Charging system', '--scope', 'activity:ingest', 'provisioning'],
+        asAdmin,
+      )
+      expect(out.code, out.stderr).toBe(0)
+      expect(out.stdout).toContain('machine client charging created with scopes activity:ingest provisioning')
+      expect(out.stdout).toMatch(/will not show it again/)
+      clientSecret = (out.stdout.match(/client_secret: (ngc_\S+)/) as RegExpMatchArray)[1]
+    },
+    COMMAND_MS + 10_000,
+  )
+
+  it(
+    'the new agent signs in, the client gets a token, and the audit records name who ran each command',
+    async () => {
+      const opened = await openDirectly()
+      try {
+        const signIn = await opened.server.inject({
+          method: 'POST',
+          url: '/api/v1/auth/sign-in',
+          payload: AGENT,
+        })
+        expect(signIn.statusCode, signIn.body).toBe(200)
+        expect(signIn.json().staff).toMatchObject({ username: AGENT.username, roles: ['agent'], shop_id: 'kampot' })
+
+        const token = await opened.server.inject({
+          method: 'POST',
+          url: '/oauth/token',
+          payload: { grant_type: 'client_credentials', client_id: 'charging', client_secret: clientSecret },
+        })
+        expect(token.statusCode, token.body).toBe(200)
+
+        const rows = await opened.app.db
+          .selectFrom('audit_records')
+          .select(['action', 'envelope'])
+          .where('action', 'in', ['staff.created', 'shop.created', 'machine_client.created'])
+          .orderBy('seq')
+          .execute()
+        const envelopes = rows.map(envelopeOf)
+        expect(envelopes.map((e) => e.action)).toEqual([
+          'staff.created',
+          'shop.created',
+          'staff.created',
+          'machine_client.created',
+        ])
+        const os = { os_user: userInfo().username, host: hostname() }
+        expect(envelopes[0].actor).toEqual({ kind: 'system', component: 'cli-bootstrap', ...os })
+        for (const e of envelopes.slice(1))
+          expect(e.actor).toMatchObject({ kind: 'staff', username: ADMIN.username, ...os })
+        const text = JSON.stringify(envelopes)
+        for (const secret of [ADMIN.password, AGENT.password, clientSecret, 'argon2'])
+          expect(text).not.toContain(secret)
+      } finally {
+        await opened.close()
+      }
+    },
+    COMMAND_MS + 10_000,
+  )
+})
