@@ -1,6 +1,6 @@
 import type { Actor } from '../audit/actor.ts'
 import { ForbiddenError, UnauthenticatedError } from '../domain/errors.ts'
-import { hasPermission, type Permission, type Role } from '../domain/roles.ts'
+import { hasPermission, type Permission } from '../domain/roles.ts'
 
 export type StaffActor = Extract<Actor, { kind: 'staff' }>
 export type MachineActor = Extract<Actor, { kind: 'machine' }>
@@ -20,8 +20,4 @@ export function authorizeScope(actor: Actor | undefined, scope: string): Machine
   if (!actor) throw new UnauthenticatedError()
   if (actor.kind !== 'machine' || !actor.scopes.includes(scope)) throw new ForbiddenError(`use scope ${scope}`)
   return actor
-}
-
-export function hasRole(actor: Actor | undefined, role: Role): boolean {
-  return actor?.kind === 'staff' && actor.roles.includes(role)
 }

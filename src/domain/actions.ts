@@ -21,11 +21,6 @@ export const ACTIONS = {
   'alert.raised': 'An alert was raised about a refused or suspicious attempt',
   'clock.advanced': 'The demo clock was moved forward',
   'demo.seeded': 'The demo data set was loaded',
-  'migration.batch_loaded': 'Custodies were loaded from a legacy system as one migration batch',
 } as const
 
 export type ActionName = keyof typeof ACTIONS
-
-export function isActionName(name: string): name is ActionName {
-  return Object.hasOwn(ACTIONS, name)
-}

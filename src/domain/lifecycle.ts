@@ -34,8 +34,5 @@ export function canTransition(from: NumberState, to: NumberState): boolean {
   return TRANSITIONS.some((t) => t.from === from && t.to === to)
 }
 
-export const CUSTODY_BASES = ['sale', 'transfer', 'reclaim', 'restoration', 'migration', 'port_in'] as const
-export type CustodyBasis = (typeof CUSTODY_BASES)[number]
-
 export const SIM_STATES = ['in_stock', 'allocated', 'bound', 'deactivated', 'lost_stolen'] as const
 export type SimState = (typeof SIM_STATES)[number]

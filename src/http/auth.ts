@@ -16,7 +16,7 @@ export const SESSION_COOKIE = 'ng_session'
  */
 export type RouteAccess =
   | { auth: 'public' }
-  | { auth: 'staff'; permission?: Permission; demoOnly?: boolean }
+  | { auth: 'staff'; permission?: Permission }
   | { auth: 'machine'; scope: string }
 
 declare module 'fastify' {

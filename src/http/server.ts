@@ -49,6 +49,12 @@ export async function buildServer(app: App, options: { logRequests?: boolean } =
   })
   await server.register(cookie)
   installErrorHandling(server)
+  // Defence in depth for the console and the API: no content sniffing, no framing, no referrer leaks.
+  server.addHook('onSend', async (_request, reply) => {
+    reply.header('x-content-type-options', 'nosniff')
+    reply.header('x-frame-options', 'DENY')
+    reply.header('referrer-policy', 'no-referrer')
+  })
   installAuth(server, app, routes)
   await server.register(swagger, {
     openapi: {

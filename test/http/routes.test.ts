@@ -166,6 +166,11 @@ describe('operations routes', () => {
     const res = await t.server.inject({ method: 'GET', url: '/healthz' })
     expect(res.statusCode).toBe(200)
     expect(res.json()).toEqual({ status: 'ok', database: t.app.database.kind, mode: 'demo' })
+    expect(res.headers).toMatchObject({
+      'x-content-type-options': 'nosniff',
+      'x-frame-options': 'DENY',
+      'referrer-policy': 'no-referrer',
+    })
   })
 
   it('GET /metrics answers Prometheus text with request durations by route', async () => {
