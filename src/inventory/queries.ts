@@ -90,11 +90,23 @@ export function numberBindings(db: Kysely<DB>, msisdn: string) {
     .execute()
 }
 
+/**
+ * A number's audit trail: the records that name it, and the whole-set records it rests on — the import of its
+ * range and the migration batches its custodies were loaded by — found by the basis they carry.
+ */
 export function numberHistory(db: Kysely<DB>, msisdn: string, limit = 200) {
+  const bases = sql<string>`(
+    SELECT r.input_sha256 FROM numbers n JOIN number_ranges r ON r.id = n.range_id WHERE n.msisdn = ${msisdn}
+    UNION SELECT migration_batch_id::text FROM custodies WHERE msisdn = ${msisdn} AND migration_batch_id IS NOT NULL)`
   return db
     .selectFrom('audit_records')
     .select(['seq', 'event_id', 'recorded_at', 'action', 'envelope'])
-    .where('msisdn', '=', msisdn)
+    .where((eb) =>
+      eb.or([
+        eb('msisdn', '=', msisdn),
+        eb.and([eb('msisdn', 'is', null), eb(sql`envelope ->> 'basis'`, 'in', bases)]),
+      ]),
+    )
     .orderBy('seq', 'desc')
     .limit(limit)
     .execute()

@@ -32,6 +32,8 @@ describe('selling a number over HTTP', () => {
     const body = detail.json()
     expect(body.current_custody).toMatchObject({ basis: 'sale', subscriber: { name_masked: 'S**** C***' } })
     expect(body.sim_bindings[0].iccid).toBe(iccid)
+    // The trail runs from the range's import (a whole-set record found by its basis) to the sale.
+    expect(body.history.map((h: { action: string }) => h.action)).toEqual(['number.sold', 'range.imported'])
     expect(body.history[0]).toMatchObject({
       action: 'number.sold',
       basis: 'sale',
