@@ -38,6 +38,8 @@ export function translateDbError(err: unknown): unknown {
     case 'NG004':
     case 'NG005':
     case 'NG006':
+    case 'NG007':
+    case 'NG008':
       return guardRefusal('invariant_violation', message ?? 'the database refused this change', {
         sqlstate: code,
         reason: message ?? null,

@@ -7,7 +7,16 @@ import type { Database } from './handle.ts'
 import type { DB } from './types.ts'
 
 /** The database the guard tests attack, and the parents their rows need; set by setUpGuardDatabase(). */
-export const g = {} as { database: Database; db: Kysely<DB>; staffId: string; rangeId: string }
+export const g = {} as {
+  database: Database
+  db: Kysely<DB>
+  /** An agent of guards-shop: the requester. */
+  staffId: string
+  /** A supervisor of another shop and a compliance officer: the approvers. */
+  supervisorId: string
+  complianceId: string
+  rangeId: string
+}
 let numberSeq = 0
 /** A number of the fixture range not used yet. */
 export const nextMsisdn = () => `+85512000${String(++numberSeq).padStart(3, '0')}`
@@ -80,24 +89,48 @@ export async function heldNumber(): Promise<{ msisdn: string; custodyId: string;
   return { msisdn, custodyId, subscriberId }
 }
 
+/** Who approves which kind in these tests: a supervisor of another shop, or a compliance officer. */
+const COMPLIANCE_KINDS = [
+  'legal_order',
+  'restoration',
+  'hold_release',
+  'policy_change',
+  'retirement',
+  'migration_batch',
+  'role_grant',
+  'credential_reset',
+]
+
+/** A request brought to `status` the lawful way: born pending, approved by the right other person, then executed. */
 export async function newRequest(
   msisdn: string | null,
   kind: string,
   status: 'pending' | 'approved' | 'executed',
 ): Promise<string> {
   const id = randomUUID()
+  const payloadSha256 = 'a'.repeat(64)
   await run(sql`
-    INSERT INTO requests (id, kind, msisdn, status, payload, payload_sha256, requested_by, requested_at, expires_at, executed_at)
-    VALUES (${id}, ${kind}, ${msisdn}, ${status}, '{}', ${'a'.repeat(64)}, ${g.staffId}, now(), now() + interval '7 days',
-            ${status === 'executed' ? sql`now()` : null})`)
+    INSERT INTO requests (id, kind, msisdn, status, payload, payload_sha256, requested_by, requested_at, expires_at)
+    VALUES (${id}, ${kind}, ${msisdn}, 'pending', '{}', ${payloadSha256}, ${g.staffId}, now(), now() + interval '7 days')`)
+  if (status === 'pending') return id
+  const approver = COMPLIANCE_KINDS.includes(kind) ? g.complianceId : g.supervisorId
+  await run(sql`INSERT INTO request_approvals (request_id, approver_id, payload_sha256, decision, decided_at)
+                VALUES (${id}, ${approver}, ${payloadSha256}, 'approved', now())`)
+  await run(sql`UPDATE requests SET status = 'approved', decided_at = now() WHERE id = ${id}`)
+  if (status === 'executed')
+    await run(sql`UPDATE requests SET status = 'executed', executed_at = now() WHERE id = ${id}`)
   return id
 }
 
+/** A migration batch, executed (when asked) on its own executed migration_batch request. */
 export async function newMigrationBatch(status: 'pending' | 'executed'): Promise<string> {
   const id = randomUUID()
+  const requestId = await newRequest(null, 'migration_batch', status === 'executed' ? 'executed' : 'pending')
   await run(sql`
-    INSERT INTO migration_batches (id, source, status, input_sha256, created_at, executed_at)
-    VALUES (${id}, 'legacy-bss', ${status}, ${'b'.repeat(64)}, now(), ${status === 'executed' ? sql`now()` : null})`)
+    INSERT INTO migration_batches (id, source, status, input_sha256, request_id, created_at)
+    VALUES (${id}, 'legacy-bss', 'pending', ${'b'.repeat(64)}, ${requestId}, now())`)
+  if (status === 'executed')
+    await run(sql`UPDATE migration_batches SET status = 'executed', executed_at = now() WHERE id = ${id}`)
   return id
 }
 
@@ -119,9 +152,14 @@ export function setUpGuardDatabase(): void {
     g.staffId = randomUUID()
     g.rangeId = randomUUID()
     await sql`INSERT INTO shops (id, name, created_at) VALUES ('guards-shop', 'Guards shop', now())`.execute(g.db)
+    g.supervisorId = randomUUID()
+    g.complianceId = randomUUID()
+    await sql`INSERT INTO shops (id, name, created_at) VALUES ('guards-shop-2', 'Another shop', now())`.execute(g.db)
     await run(sql`
-    INSERT INTO staff (id, username, display_name, password_hash, roles, shop_id, created_at, updated_at)
-    VALUES (${g.staffId}, 'guards.agent', 'Guards agent', 'x', ARRAY['agent'], 'guards-shop', now(), now())`)
+    INSERT INTO staff (id, username, display_name, password_hash, roles, shop_id, created_at, updated_at) VALUES
+      (${g.staffId}, 'guards.agent', 'Guards agent', 'x', ARRAY['agent'], 'guards-shop', now(), now()),
+      (${g.supervisorId}, 'guards.supervisor', 'Guards supervisor', 'x', ARRAY['supervisor'], 'guards-shop-2', now(), now()),
+      (${g.complianceId}, 'guards.compliance', 'Guards compliance', 'x', ARRAY['compliance_officer'], NULL, now(), now())`)
     await run(sql`
     INSERT INTO number_ranges (id, first_msisdn, last_msisdn, first_value, last_value, size, category, input_sha256, imported_at)
     VALUES (${g.rangeId}, '+85512000000', '+85512000999', 85512000000, 85512000999, 1000, 'standard', ${'c'.repeat(64)}, now())`)

@@ -25,8 +25,13 @@ export interface StaffTable {
   is_demo: Generated<boolean>
   created_at: Timestamp
   updated_at: Timestamp
-  failed_sign_ins: Generated<number>
+}
+/** Failed sign-ins by username (or 'sha256:<hex>' for a username that names no account); see migration 003. */
+export interface SignInThrottleTable {
+  username: string
+  failures: Generated<number>
   locked_until: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
+  updated_at: Timestamp
 }
 export interface SessionsTable {
   id: string
@@ -156,6 +161,7 @@ export interface DB {
   settings: SettingsTable
   shops: ShopsTable
   staff: StaffTable
+  sign_in_throttle: SignInThrottleTable
   sessions: SessionsTable
   machine_clients: MachineClientsTable
   machine_tokens: MachineTokensTable

@@ -1,7 +1,7 @@
 // Number ranges, subscribers, SIM stock and the custody history that ties them together, loaded set-based
 // through the same guards as any application write: numbers enter 'available', custodies rest on an executed
 // migration batch, and states move only along the lifecycle's transitions.
-import { createHash } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import { type QueryResult, type RawBuilder, sql } from 'kysely'
 import type { CommandContext } from '../audit/record.ts'
 import { DEMO_KYC_KEY } from '../config.ts'
@@ -103,17 +103,42 @@ function expectRows(result: QueryResult<unknown>, expected: number, what: string
   if (moved !== expected) throw new Error(`demo seed: expected ${expected} ${what}, got ${moved}`)
 }
 
+/**
+ * The legacy load rests on four eyes like any migration batch: the inventory manager requests it, a compliance
+ * officer approves its payload, then the request and the batch execute (the database checks each step).
+ */
+async function approvedMigrationBatch(ctx: CommandContext): Promise<string> {
+  const source = 'numguard demo: legacy billing export of custodies held before numguard'
+  const payload = JSON.stringify({ source, input_sha256: sha256(source) })
+  const payloadSha256 = sha256(payload)
+  const requestId = randomUUID()
+  const batchId = randomUUID()
+  const staffId = (username: string) => sql`(SELECT id FROM staff WHERE username = ${username})`
+  await sql`
+    INSERT INTO requests (id, kind, status, payload, payload_sha256, requested_by, requested_at, expires_at)
+    VALUES (${requestId}, 'migration_batch', 'pending', ${payload}::jsonb, ${payloadSha256}, ${staffId('inventory')},
+            ${ctx.now}, ${ctx.now}::timestamptz + interval '7 days')`.execute(ctx.tx)
+  await sql`
+    INSERT INTO request_approvals (request_id, approver_id, payload_sha256, decision, decided_at)
+    VALUES (${requestId}, ${staffId('compliance1')}, ${payloadSha256}, 'approved', ${ctx.now})`.execute(ctx.tx)
+  await sql`UPDATE requests SET status = 'approved', decided_at = ${ctx.now} WHERE id = ${requestId}`.execute(ctx.tx)
+  await sql`UPDATE requests SET status = 'executed', executed_at = ${ctx.now} WHERE id = ${requestId}`.execute(ctx.tx)
+  await sql`
+    INSERT INTO migration_batches (id, source, status, input_sha256, request_id, created_at)
+    VALUES (${batchId}, ${source}, 'pending', ${sha256(source)}, ${requestId}, ${ctx.now})`.execute(ctx.tx)
+  await sql`UPDATE migration_batches SET status = 'executed', executed_at = ${ctx.now} WHERE id = ${batchId}`.execute(
+    ctx.tx,
+  )
+  return batchId
+}
+
 export async function loadHoldings(ctx: CommandContext, p: DemoPlan, salt: string): Promise<Holdings> {
   const { tx } = ctx
   const now = ctx.now.toISOString()
   const plan = planTable(p, now)
   const subscriberId = (index: RawBuilder<unknown>) => indexedUuid(salt, index)
 
-  const source = 'numguard demo: legacy billing export of custodies held before numguard'
-  const batch = await sql<{ id: string }>`
-    INSERT INTO migration_batches (id, source, status, input_sha256, created_at, executed_at)
-    VALUES (gen_random_uuid(), ${source}, 'executed', ${sha256(source)}, ${now}, ${now}) RETURNING id`.execute(tx)
-  const batchId = batch.rows[0].id
+  const batchId = await approvedMigrationBatch(ctx)
 
   const rangeIds: string[] = []
   for (const [first, size, category] of [

@@ -1,0 +1,175 @@
+// The ground a custody or SIM binding rests on must itself be honest (invariants 2 and 7, DOMAIN.md's request
+// table): raw SQL as the application role cannot make a request, an approval or a migration batch that the
+// database would then accept as a lawful basis. Runs on both suites.
+import { randomUUID } from 'node:crypto'
+import { sql } from 'kysely'
+import { describe, expect, it } from 'vitest'
+import {
+  g,
+  heldNumber,
+  inTransaction,
+  newMigrationBatch,
+  newNumber,
+  newRequest,
+  newSubscriber,
+  openCustodies,
+  run,
+  setUpGuardDatabase,
+} from './guards-fixtures.ts'
+
+setUpGuardDatabase()
+
+const approve = (requestId: string, approverId: string, payloadSha256 = 'a'.repeat(64)) =>
+  run(sql`INSERT INTO request_approvals (request_id, approver_id, payload_sha256, decision, decided_at)
+          VALUES (${requestId}, ${approverId}, ${payloadSha256}, 'approved', now())`)
+const setStatus = (requestId: string, status: string) =>
+  run(sql`UPDATE requests SET status = ${status}, decided_at = now(),
+          executed_at = CASE WHEN ${status} = 'executed' THEN now() END WHERE id = ${requestId}`)
+
+async function newStaff(roles: string[], shopId: string | null, status = 'active'): Promise<string> {
+  const id = randomUUID()
+  await run(sql`INSERT INTO staff (id, username, display_name, password_hash, roles, shop_id, status, created_at, updated_at)
+                VALUES (${id}, ${`guards.${id.slice(0, 8)}`}, 'Staff', 'x', ${roles}, ${shopId}, ${status}, now(), now())`)
+  return id
+}
+
+describe('requests', () => {
+  it('are born pending (NG007)', async () => {
+    await expect(
+      run(sql`INSERT INTO requests (id, kind, msisdn, status, payload, payload_sha256, requested_by, requested_at, expires_at, executed_at)
+              VALUES (${randomUUID()}, 'restoration', NULL, 'executed', '{}', ${'a'.repeat(64)}, ${g.staffId}, now(), now(), now())`),
+    ).rejects.toMatchObject({ code: 'NG007' })
+  })
+
+  it('move only forward: pending cannot jump to executed (NG007)', async () => {
+    const id = await newRequest(null, 'retirement', 'pending')
+    await approve(id, g.complianceId)
+    await expect(setStatus(id, 'executed')).rejects.toMatchObject({ code: 'NG007' })
+  })
+
+  it('never change what they ask (NG007)', async () => {
+    const id = await newRequest(await newNumber(), 'restoration', 'pending')
+    await expect(
+      run(sql`UPDATE requests SET payload = '{"to":"someone else"}' WHERE id = ${id}`),
+    ).rejects.toMatchObject({ code: 'NG007' })
+  })
+
+  it.each([
+    ['no approval at all', async (_id: string) => {}],
+    [
+      'an approval by a staff member without the approving role',
+      async (id: string) => approve(id, await newStaff(['agent'], 'guards-shop-2')),
+    ],
+    [
+      'an approval by a suspended supervisor',
+      async (id: string) => approve(id, await newStaff(['supervisor'], 'guards-shop-2', 'suspended')),
+    ],
+    [
+      'an approval by a supervisor of the requester’s own shop',
+      async (id: string) => approve(id, await newStaff(['supervisor'], 'guards-shop')),
+    ],
+    ['an approval of another payload', async (id: string) => approve(id, g.supervisorId, 'f'.repeat(64))],
+  ])('cannot be approved with %s (NG007)', async (_what, give) => {
+    const id = await newRequest(await newNumber(), 'reclaim', 'pending')
+    await give(id)
+    await expect(setStatus(id, 'approved')).rejects.toMatchObject({ code: 'NG007' })
+  })
+
+  it('cannot be approved by their own requester (NG007)', async () => {
+    const id = await newRequest(await newNumber(), 'reclaim', 'pending')
+    await expect(approve(id, g.staffId)).rejects.toMatchObject({ code: 'NG007' })
+  })
+
+  it('that need the holder’s consent cannot be approved or executed in this release (NG007)', async () => {
+    const id = await newRequest(await newNumber(), 'transfer', 'pending')
+    await approve(id, g.supervisorId)
+    await expect(setStatus(id, 'approved')).rejects.toMatchObject({ code: 'NG007' })
+  })
+
+  it('keep an approval that is voided once, and refuse voiding it again (NG007)', async () => {
+    const id = await newRequest(await newNumber(), 'reclaim', 'pending')
+    await approve(id, g.supervisorId)
+    const voidIt = sql`UPDATE request_approvals SET voided_at = now() WHERE request_id = ${id}`
+    await run(voidIt)
+    await expect(run(voidIt)).rejects.toMatchObject({ code: 'NG007' })
+    await expect(setStatus(id, 'approved')).rejects.toMatchObject({ code: 'NG007' })
+  })
+})
+
+describe('migration batches', () => {
+  it('are born pending and execute only on their executed request (NG007)', async () => {
+    await expect(
+      run(sql`INSERT INTO migration_batches (id, source, status, input_sha256, created_at, executed_at)
+              VALUES (${randomUUID()}, 'legacy', 'executed', ${'b'.repeat(64)}, now(), now())`),
+    ).rejects.toMatchObject({ code: 'NG007' })
+    const pending = await newMigrationBatch('pending')
+    await expect(
+      run(sql`UPDATE migration_batches SET status = 'executed', executed_at = now() WHERE id = ${pending}`),
+    ).rejects.toMatchObject({
+      code: 'NG007',
+    })
+  })
+})
+
+describe('the incident in raw SQL', () => {
+  it('refuses handing an active number to a stranger on a self-made "executed" transfer', async () => {
+    const { msisdn, custodyId } = await heldNumber()
+    const stranger = await newSubscriber()
+    const requestId = randomUUID()
+    await expect(
+      inTransaction(async (tx) => {
+        await sql`UPDATE custodies SET ended_at = now(), end_reason = 'transfer' WHERE id = ${custodyId}`.execute(tx)
+        await sql`INSERT INTO requests (id, kind, msisdn, status, payload, payload_sha256, requested_by, requested_at, expires_at, executed_at)
+                  VALUES (${requestId}, 'transfer', ${msisdn}, 'executed', '{}', ${'a'.repeat(64)}, ${g.staffId}, now(), now(), now())`.execute(
+          tx,
+        )
+        await sql`INSERT INTO custodies (id, msisdn, subscriber_id, basis, request_id, started_at)
+                  VALUES (${randomUUID()}, ${msisdn}, ${stranger}, 'transfer', ${requestId}, now())`.execute(tx)
+      }),
+    ).rejects.toMatchObject({ code: 'NG007' })
+    expect(await openCustodies(msisdn)).toBe(1)
+  })
+})
+
+describe('SIM bindings', () => {
+  let simSeq = 0
+  async function boundNumber() {
+    const held = await heldNumber()
+    const iccid = () => `89855019${String(++simSeq).padStart(11, '0')}`
+    const [first, second] = [iccid(), iccid()]
+    await run(sql`INSERT INTO sims (iccid, imsi, state, imported_at) VALUES
+                  (${first}, ${`45606${first.slice(-10)}`}, 'bound', now()), (${second}, ${`45606${second.slice(-10)}`}, 'bound', now())`)
+    const bindingId = randomUUID()
+    await run(sql`INSERT INTO sim_bindings (id, msisdn, iccid, custody_id, started_at)
+                  VALUES (${bindingId}, ${held.msisdn}, ${first}, ${held.custodyId}, now())`)
+    return { ...held, bindingId, second }
+  }
+  const swap = (
+    n: { msisdn: string; custodyId: string; bindingId: string; second: string },
+    requestId: string | null,
+  ) =>
+    inTransaction(async (tx) => {
+      await sql`UPDATE sim_bindings SET ended_at = now(), end_reason = 'sim_swap' WHERE id = ${n.bindingId}`.execute(tx)
+      await sql`INSERT INTO sim_bindings (id, msisdn, iccid, custody_id, request_id, started_at)
+                VALUES (${randomUUID()}, ${n.msisdn}, ${n.second}, ${n.custodyId}, ${requestId}, now())`.execute(tx)
+    })
+
+  it('refuse a SIM swap that names no executed swap request (NG008), accept one that does', async () => {
+    const n = await boundNumber()
+    await expect(swap(n, null)).rejects.toMatchObject({ code: 'NG008' })
+    await swap(n, await newRequest(n.msisdn, 'sim_swap_lost', 'executed'))
+    const { rows } = await sql<{
+      iccid: string
+    }>`SELECT iccid FROM sim_bindings WHERE msisdn = ${n.msisdn} AND ended_at IS NULL`.execute(g.db)
+    expect(rows).toEqual([{ iccid: n.second }])
+  })
+
+  it('refuse a binding that names another number’s custody (NG008)', async () => {
+    const n = await boundNumber()
+    const other = await heldNumber()
+    await expect(
+      run(sql`INSERT INTO sim_bindings (id, msisdn, iccid, custody_id, started_at)
+              VALUES (${randomUUID()}, ${other.msisdn}, ${n.second}, ${n.custodyId}, now())`),
+    ).rejects.toMatchObject({ code: 'NG008' })
+  })
+})
