@@ -13,10 +13,18 @@ export async function serve(options: { port?: number; host?: string; worker: boo
   const opened = await openApp(config)
   const { app } = opened
   const { server } = await buildServer(app)
-  if (config.mode === 'demo' && !(await isSeeded(app.db))) {
+  // The embedded database is the demo's own: it gets demo data on first start. A PostgreSQL database gets it only
+  // when asked (`numguard demo seed`), so a forgotten NUMGUARD_MODE never fills a real database with demo accounts.
+  if (config.mode === 'demo' && app.database.kind === 'pglite' && !(await isSeeded(app.db))) {
     console.log('numguard: loading the demo data set (first start only)…')
     const summary = await seedDemo(app.deps)
-    console.log(`numguard: demo data loaded: ${JSON.stringify(summary)}`)
+    const states = Object.entries(summary.numbers.byState)
+      .filter(([, n]) => n > 0)
+      .map(([s, n]) => `${n.toLocaleString('en')} ${s}`)
+    console.log(
+      `numguard: demo data loaded: ${summary.numbers.total.toLocaleString('en')} numbers (${states.join(', ')}), ` +
+        `${summary.subscribers.toLocaleString('en')} subscribers, ${summary.sims.total.toLocaleString('en')} SIMs, ${summary.staff} staff`,
+    )
   }
   const worker = options.worker ? startWorker(app) : undefined
   let url: string

@@ -1,10 +1,13 @@
 // Number ranges, subscribers, SIM stock and the custody history that ties them together, loaded set-based
 // through the same guards as any application write: numbers enter 'available', custodies rest on an executed
 // migration batch, and states move only along the lifecycle's transitions.
-import { createHash, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import { type QueryResult, type RawBuilder, sql } from 'kysely'
+import { sha256Hex } from '../access/secrets.ts'
 import type { CommandContext } from '../audit/record.ts'
 import { DEMO_KYC_KEY } from '../config.ts'
+import { parseRange } from '../domain/msisdn.ts'
+import { importRange } from '../inventory/ranges.ts'
 import { kycDocumentHash } from '../subscribers/commands.ts'
 import { DEMO_SHOPS } from './seed-accounts.ts'
 import {
@@ -30,8 +33,6 @@ function demoDocument(i: number): string {
   if (i % 13 === 0) return `N${String((i * 104729) % 10000000).padStart(7, '0')}`
   return String(100000000 + ((i * 104729) % 900000000))
 }
-
-const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex')
 
 const FAMILY_NAMES = [
   'Chan',
@@ -109,8 +110,8 @@ function expectRows(result: QueryResult<unknown>, expected: number, what: string
  */
 async function approvedMigrationBatch(ctx: CommandContext): Promise<string> {
   const source = 'numguard demo: legacy billing export of custodies held before numguard'
-  const payload = JSON.stringify({ source, input_sha256: sha256(source) })
-  const payloadSha256 = sha256(payload)
+  const payload = JSON.stringify({ source, input_sha256: sha256Hex(source) })
+  const payloadSha256 = sha256Hex(payload)
   const requestId = randomUUID()
   const batchId = randomUUID()
   const staffId = (username: string) => sql`(SELECT id FROM staff WHERE username = ${username})`
@@ -125,7 +126,7 @@ async function approvedMigrationBatch(ctx: CommandContext): Promise<string> {
   await sql`UPDATE requests SET status = 'executed', executed_at = ${ctx.now} WHERE id = ${requestId}`.execute(ctx.tx)
   await sql`
     INSERT INTO migration_batches (id, source, status, input_sha256, request_id, created_at)
-    VALUES (${batchId}, ${source}, 'pending', ${sha256(source)}, ${requestId}, ${ctx.now})`.execute(ctx.tx)
+    VALUES (${batchId}, ${source}, 'pending', ${sha256Hex(source)}, ${requestId}, ${ctx.now})`.execute(ctx.tx)
   await sql`UPDATE migration_batches SET status = 'executed', executed_at = ${ctx.now} WHERE id = ${batchId}`.execute(
     ctx.tx,
   )
@@ -140,22 +141,14 @@ export async function loadHoldings(ctx: CommandContext, p: DemoPlan, salt: strin
 
   const batchId = await approvedMigrationBatch(ctx)
 
+  // The ranges go in through the import command itself: validated, audited (`range.imported`), like any range.
   const rangeIds: string[] = []
   for (const [first, size, category] of [
     [STANDARD_FIRST, p.rangeSize, 'standard'],
     [GOLDEN_FIRST, GOLDEN_SIZE, 'golden'],
   ] as const) {
-    const last = first + BigInt(size - 1)
-    const description = `numguard demo ${category} range +${first}..+${last}`
-    const range = await sql<{ id: string }>`
-      INSERT INTO number_ranges (id, first_msisdn, last_msisdn, first_value, last_value, size, category, input_sha256, imported_at)
-      VALUES (gen_random_uuid(), ${`+${first}`}, ${`+${last}`}, ${first.toString()}::bigint, ${last.toString()}::bigint, ${size},
-              ${category}, ${sha256(description)}, ${now}) RETURNING id`.execute(tx)
-    rangeIds.push(range.rows[0].id)
-    await sql`
-      INSERT INTO numbers (msisdn, range_id, category, state, state_changed_at)
-      SELECT '+' || (${first.toString()}::bigint + i), ${range.rows[0].id}::uuid, ${category}, 'available', ${now}::timestamptz
-      FROM generate_series(0, ${size - 1}::int) AS i`.execute(tx)
+    const imported = await importRange(ctx, parseRange(`+${first}`, `+${first + BigInt(size - 1)}`), category)
+    rangeIds.push(imported.result.id)
   }
 
   // The keyed hash needs the key, which stays out of SQL: computed here for each subscriber's document.

@@ -25,9 +25,17 @@ describe('seedDemo', () => {
 
   const rows = async <T>(query: RawBuilder<T>) => (await query.execute(database.db)).rows
 
-  it('gives a migrated number an audit trail: the seed record found through its custody’s batch', async () => {
-    const history = await numberHistory(database.db, summary.samples.active as string)
-    expect(history.map((h) => h.action)).toEqual(['demo.seeded'])
+  it('gives every number an audit trail: its range import, and the seed record through its custody’s batch', async () => {
+    const held = await numberHistory(database.db, summary.samples.active as string)
+    expect(held.map((h) => h.action)).toEqual(['demo.seeded', 'range.imported'])
+    const available = await numberHistory(database.db, summary.samples.available as string)
+    expect(available.map((h) => h.action)).toEqual(['range.imported'])
+  })
+
+  it('refuses to load into a database that already holds records', async () => {
+    await expect(seedDemo({ db: database.db, clock: new ManualClock(NOW) })).rejects.toMatchObject({
+      code: 'demo_already_seeded',
+    })
   })
 
   it('fills the ranges with numbers in every state the demo needs', async () => {
@@ -107,11 +115,11 @@ describe('seedDemo', () => {
     }
   })
 
-  it('writes exactly one audit record, demo.seeded, carrying the counts', async () => {
+  it('writes one audit record per range import and one demo.seeded record carrying the counts', async () => {
     const records = await rows(sql<{ action: string; envelope: { data: { subscribers: number } } }>`
-      SELECT action, envelope FROM audit_records`)
-    expect(records.map((r) => r.action)).toEqual(['demo.seeded'])
-    expect(records[0].envelope.data.subscribers).toBe(summary.subscribers)
+      SELECT action, envelope FROM audit_records ORDER BY seq`)
+    expect(records.map((r) => r.action)).toEqual(['range.imported', 'range.imported', 'demo.seeded'])
+    expect(records[2].envelope.data.subscribers).toBe(summary.subscribers)
     expect(await isSeeded(database.db)).toBe(true)
   })
 

@@ -50,6 +50,17 @@ export async function seedDemo(deps: CommandDeps, options: { rangeSize?: number 
   const salt = randomUUID()
   return runCommand(deps, { kind: 'system', component: 'demo-seed' }, async (ctx) => {
     if (await isSeeded(ctx.tx)) throw new ConflictError('demo_already_seeded', 'The demo data set is already loaded')
+    // Demo accounts have published passwords: never mix them into a database that already holds real records.
+    const used = await sql<{ n: number }>`
+      SELECT (SELECT count(*) FROM staff) + (SELECT count(*) FROM number_ranges) + (SELECT count(*) FROM shops) AS n`.execute(
+      ctx.tx,
+    )
+    if (Number(used.rows[0].n) > 0) {
+      throw new ConflictError(
+        'database_not_empty',
+        'The demo data set loads only into an empty database (this one has staff, shops or ranges)',
+      )
+    }
     const accounts = await insertDemoAccounts(ctx, hashes)
     const holdings = await loadHoldings(ctx, plan, salt)
     const standardLast = STANDARD_FIRST + BigInt(plan.rangeSize - 1)

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { audited, recordAudit } from '../../src/audit/record.ts'
 import { runCommand } from '../../src/audit/run-command.ts'
 import { DEMO_KYC_KEY, loadConfig, productionProblems } from '../../src/config.ts'
+import { isSeeded, seedDemo } from '../../src/demo/seed.ts'
 import { buildServer } from '../../src/http/server.ts'
 import { openApp, refuseDemoAccounts, StartupRefusedError } from '../../src/runtime.ts'
 import { openTestApp, type TestApp } from '../helpers/app.ts'
@@ -58,6 +59,12 @@ describe('a database with demo accounts, and the demo clock', () => {
       ])
     })
     await expect(refuseDemoAccounts(t.database)).rejects.toThrow(/demo staff or demo machine clients/)
+  })
+
+  it('never mixes the demo data set into a database that holds records of its own', async () => {
+    await makeStaff(t.app, ['inventory_manager'])
+    await expect(seedDemo(t.app.deps)).rejects.toMatchObject({ code: 'database_not_empty', status: 409 })
+    expect(await isSeeded(t.app.db)).toBe(false)
   })
 
   it('has no demo endpoints without a movable clock', async () => {
