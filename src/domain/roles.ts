@@ -16,7 +16,8 @@ export const PERMISSIONS = {
   view_audit: ['compliance_officer', 'auditor'],
   view_staff: ['admin', 'compliance_officer', 'auditor'],
   manage_staff: ['admin'],
-  advance_clock: ['agent', 'supervisor', 'inventory_manager', 'compliance_officer', 'auditor', 'admin'],
+  // The demo clock is a demo tool for people who work numbers; read-only roles and the admin do not move it.
+  advance_clock: ['agent', 'supervisor', 'inventory_manager', 'compliance_officer'],
 } as const satisfies Record<string, readonly Role[]>
 
 export type Permission = keyof typeof PERMISSIONS

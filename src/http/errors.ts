@@ -4,8 +4,9 @@ import { DomainError } from '../domain/errors.ts'
 
 interface AjvError {
   instancePath: string
+  keyword?: string
   message?: string
-  params?: { missingProperty?: string; additionalProperty?: string }
+  params?: { missingProperty?: string; additionalProperty?: string; allowedValues?: unknown[]; type?: string }
 }
 
 function fieldOf(e: AjvError, context: string | undefined): string {
@@ -13,6 +14,36 @@ function fieldOf(e: AjvError, context: string | undefined): string {
   const leaf = e.params?.missingProperty ?? e.params?.additionalProperty
   const field = [path, leaf].filter(Boolean).join('.')
   return field || (context ?? 'body')
+}
+
+/** What a well-formed value of a patterned field looks like, for the message a person reads. */
+const FORMATS: Record<string, string> = {
+  msisdn: 'a phone number such as +85512345678',
+  after: 'a phone number such as +85512345678',
+  prefix: 'digits, optionally after a +',
+  iccid: 'an ICCID: 18 to 20 digits starting 89',
+  name: 'some text',
+  id: 'lower-case letters, digits and dashes',
+  username: 'lower-case letters, digits, dots, dashes or underscores',
+}
+
+/** A schema violation in words a person understands, never the schema's own wording. */
+function describe(e: AjvError, field: string): string {
+  const leaf = field.split('.').at(-1) ?? field
+  switch (e.keyword) {
+    case 'required':
+      return `${field} is required`
+    case 'additionalProperties':
+      return `${field} is not something this request takes`
+    case 'enum':
+      return `${field} must be one of: ${(e.params?.allowedValues ?? []).join(', ')}`
+    case 'pattern':
+      return `${field} must be ${FORMATS[leaf] ?? 'in the documented format'}`
+    case 'type':
+      return `${field} must be ${e.params?.type === 'object' ? 'an object' : `a ${e.params?.type}`}`
+    default:
+      return `${field} ${(e.message ?? 'is not valid').replace(/^must NOT/, 'must not')}`
+  }
 }
 
 /** One mapper: every error leaves as `{ code, message, details }`; nothing a client sends becomes a 500. */
@@ -27,12 +58,13 @@ export function installErrorHandling(app: FastifyInstance): void {
       const field = fieldOf(first, err.validationContext)
       return reply.code(400).send({
         code: 'invalid_input',
-        message: `${field}: ${first.message ?? 'is not valid'}`,
+        message: describe(first, field),
         details: {
           field,
-          problems: err.validation
-            .slice(0, 10)
-            .map((e) => ({ field: fieldOf(e as AjvError, err.validationContext), message: e.message })),
+          problems: err.validation.slice(0, 10).map((e) => {
+            const f = fieldOf(e as AjvError, err.validationContext)
+            return { field: f, message: describe(e as AjvError, f) }
+          }),
         },
       })
     }
