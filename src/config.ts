@@ -12,6 +12,8 @@ export interface Config {
   /** Key of the keyed hash of KYC document numbers. */
   kycKey: string
   logLevel: string
+  /** The operator's country (ISO 3166 alpha-2): ranges are imported only for it, and national formats parse in it. */
+  country: string
   sessionTtlHours: number
   reservationMinutes: number
 }
@@ -34,6 +36,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: env.NUMGUARD_DATA ?? './data',
     kycKey: env.NUMGUARD_KYC_KEY ?? DEMO_KYC_KEY,
     logLevel: env.LOG_LEVEL ?? 'info',
+    country: parseCountry(env.NUMGUARD_COUNTRY ?? 'KH'),
     sessionTtlHours: 12,
     reservationMinutes: 30,
   }
@@ -49,4 +52,9 @@ export function productionProblems(config: Config): string[] {
     problems.push('NUMGUARD_KYC_KEY must be set to a secret of your own (the demo key is refused)')
   else if (config.kycKey.length < 32) problems.push('NUMGUARD_KYC_KEY must be at least 32 characters')
   return problems
+}
+
+function parseCountry(code: string): string {
+  if (!/^[A-Z]{2}$/.test(code)) throw new ValidationError('NUMGUARD_COUNTRY', 'NUMGUARD_COUNTRY must be a two-letter country code such as KH')
+  return code
 }

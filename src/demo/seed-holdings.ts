@@ -147,7 +147,7 @@ export async function loadHoldings(ctx: CommandContext, p: DemoPlan, salt: strin
     [STANDARD_FIRST, p.rangeSize, 'standard'],
     [GOLDEN_FIRST, GOLDEN_SIZE, 'golden'],
   ] as const) {
-    const imported = await importRange(ctx, parseRange(`+${first}`, `+${first + BigInt(size - 1)}`), category)
+    const imported = await importRange(ctx, parseRange(`+${first}`, `+${first + BigInt(size - 1)}`, 'KH'), category)
     rangeIds.push(imported.result.id)
   }
 

@@ -36,7 +36,7 @@ export interface ParsedRange {
  * Validates every number of a range. Parsing a million numbers one by one costs ~7 s, so the range is checked
  * against the country's MOBILE pattern from the same metadata, and a sample is cross-checked by the full parser.
  */
-export function parseRange(firstInput: unknown, lastInput: unknown): ParsedRange {
+export function parseRange(firstInput: unknown, lastInput: unknown, operatorCountry?: string): ParsedRange {
   const first = parseMsisdn(firstInput, 'first')
   const last = parseMsisdn(lastInput, 'last')
   if (first.length !== last.length)
@@ -51,6 +51,11 @@ export function parseRange(firstInput: unknown, lastInput: unknown): ParsedRange
   const country = parsePhoneNumberFromString(first)?.country
   if (!country || parsePhoneNumberFromString(last)?.country !== country) {
     throw new ValidationError('last', 'first and last must belong to one country')
+  }
+  if (operatorCountry && country !== operatorCountry) {
+    throw new ValidationError('first', `${first} is a number of ${country}; this operator imports numbers of ${operatorCountry}`, {
+      country,
+    })
   }
   const invalid = firstInvalidNumber(first, firstValue, size, country)
   if (invalid)

@@ -46,7 +46,7 @@ export async function stockRoutes(server: FastifyInstance, app: App) {
       },
     },
     async (request, reply) => {
-      const range = parseRange(request.body.first, request.body.last)
+      const range = parseRange(request.body.first, request.body.last, app.config.country)
       const category = request.body.category ?? 'standard'
       if (!request.headers.accept?.includes('application/x-ndjson')) {
         return runCommand(app.deps, actorOf(request), (ctx) => importRange(ctx, range, category))

@@ -27,6 +27,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     dataDir: 'memory://',
     kycKey: DEMO_KYC_KEY,
     logLevel: 'silent',
+    country: 'KH',
     sessionTtlHours: 12,
     reservationMinutes: 30,
     ...overrides,

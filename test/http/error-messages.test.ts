@@ -42,3 +42,17 @@ describe('validation messages', () => {
     expect(res.json()).toMatchObject({ code: 'invalid_input', message: 'last is required', details: { field: 'last' } })
   })
 })
+
+describe('ranges of another country', () => {
+  it('are refused, naming the country', async () => {
+    const res = await t.server.inject({
+      method: 'POST',
+      url: '/api/v1/ranges',
+      headers: auth(token),
+      payload: { first: '+4915100000000', last: '+4915100000099' },
+    })
+    expect(res.statusCode).toBe(400)
+    expect(res.json()).toMatchObject({ code: 'invalid_input', details: { field: 'first', country: 'DE' } })
+    expect(res.json().message).toContain('this operator imports numbers of KH')
+  })
+})
