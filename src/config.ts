@@ -55,6 +55,7 @@ export function productionProblems(config: Config): string[] {
 }
 
 function parseCountry(code: string): string {
-  if (!/^[A-Z]{2}$/.test(code)) throw new ValidationError('NUMGUARD_COUNTRY', 'NUMGUARD_COUNTRY must be a two-letter country code such as KH')
+  if (!/^[A-Z]{2}$/.test(code))
+    throw new ValidationError('NUMGUARD_COUNTRY', 'NUMGUARD_COUNTRY must be a two-letter country code such as KH')
   return code
 }

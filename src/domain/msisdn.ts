@@ -53,9 +53,13 @@ export function parseRange(firstInput: unknown, lastInput: unknown, operatorCoun
     throw new ValidationError('last', 'first and last must belong to one country')
   }
   if (operatorCountry && country !== operatorCountry) {
-    throw new ValidationError('first', `${first} is a number of ${country}; this operator imports numbers of ${operatorCountry}`, {
-      country,
-    })
+    throw new ValidationError(
+      'first',
+      `${first} is a number of ${country}; this operator imports numbers of ${operatorCountry}`,
+      {
+        country,
+      },
+    )
   }
   const invalid = firstInvalidNumber(first, firstValue, size, country)
   if (invalid)

@@ -6,6 +6,12 @@ const CAN = {
   alerts: ['supervisor', 'compliance_officer', 'auditor'],
   inventory: ['inventory_manager'],
   sell: ['agent'],
+  /** advance_clock: the demo clock is moved by staff who work on numbers, not by auditors or admins. */
+  clock: ['agent', 'supervisor', 'inventory_manager', 'compliance_officer'],
+  /** view_staff: the Administration page, read-only unless the role may also manage staff. */
+  staff: ['admin', 'compliance_officer', 'auditor'],
+  /** manage_staff: create staff, shops and machine clients. */
+  manageStaff: ['admin'],
 } as const
 
 export type Area = keyof typeof CAN

@@ -6,6 +6,8 @@ const HINTS: Record<string, string> = {
     'Another agent holds the reservation on this number. Wait for it to expire or choose another number.',
   sim_not_available:
     'That SIM is no longer available to sell (already bound, deactivated or not in your shop). Choose another SIM.',
+  kyc_mismatch:
+    'The ID document number does not match the one this subscriber registered with. The attempt has been recorded; check the document the customer presents.',
   number_not_available: 'The number is not in a state that allows this. Reload the page to see its current state.',
   held: 'A protective hold is on this number: nothing about its custody or SIM may change.',
   number_held: 'A protective hold is on this number: nothing about its custody or SIM may change.',

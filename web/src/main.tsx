@@ -4,6 +4,7 @@ import { createRoot } from 'react-dom/client'
 import { App } from './App'
 import { ApiError } from './api'
 import './styles.css'
+import './styles-detail.css'
 
 const queryClient = new QueryClient({
   defaultOptions: {

@@ -1,5 +1,6 @@
 import type { ReactNode } from 'react'
 import type { Area } from './access'
+import { AdminPage } from './pages/admin/AdminPage'
 import { AlertsPage } from './pages/alerts/AlertsPage'
 import { DashboardPage } from './pages/dashboard/DashboardPage'
 import { InventoryPage } from './pages/inventory/InventoryPage'
@@ -26,4 +27,5 @@ export const ROUTES: Route[] = [
   { pattern: '/subscribers/:id', area: 'lookup', render: (p) => <SubscriberPage id={p.id} /> },
   { pattern: '/alerts', area: 'alerts', render: () => <AlertsPage /> },
   { pattern: '/inventory', area: 'inventory', render: () => <InventoryPage /> },
+  { pattern: '/admin', area: 'staff', render: (_, me) => <AdminPage me={me} /> },
 ]

@@ -83,6 +83,8 @@ export interface Actor {
   username?: string
   staff_id?: string
   client_id?: string
+  /** For a system actor: the part of numguard that acted (demo-seed, worker, cli, …). */
+  component?: string
 }
 
 export interface HistoryEntry {
@@ -123,6 +125,8 @@ export interface SimDetail extends Sim {
 
 export interface SubscriberDetail extends SubscriberSummary {
   alt_contact_masked: string | null
+  /** True when the caller sees each MSISDN masked to its last 3 digits (an agent without a customer session). */
+  msisdns_masked: boolean
   custodies: { msisdn: string; basis: string; started_at: string; ended_at: string | null; end_reason: string | null }[]
 }
 

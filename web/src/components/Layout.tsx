@@ -14,6 +14,7 @@ const NAV = [
   { to: '/numbers', label: 'Numbers', id: 'numbers', area: 'numbers' },
   { to: '/alerts', label: 'Alerts', id: 'alerts', area: 'alerts' },
   { to: '/inventory', label: 'Inventory', id: 'inventory', area: 'inventory' },
+  { to: '/admin', label: 'Administration', id: 'admin', area: 'staff' },
 ] as const
 
 export function Layout({ me, children }: { me: Me; children: ReactNode }) {

@@ -2,15 +2,28 @@ import type { ReactNode } from 'react'
 import { ApiError } from '../api'
 import { explain } from '../explain'
 
-/** Shows any error with its message and code; never leaves the page blank. */
-export function ErrorBox({ error, title, onRetry }: { error: unknown; title?: string; onRetry?: () => void }) {
+/**
+ * Shows any error with its message and code; never leaves the page blank. With `atField` the form shows the message
+ * next to the field it names, so the box only points there.
+ */
+export function ErrorBox({
+  error,
+  title,
+  onRetry,
+  atField,
+}: {
+  error: unknown
+  title?: string
+  onRetry?: () => void
+  atField?: boolean
+}) {
   const e = toApiError(error)
-  const field = typeof e.details.field === 'string' ? e.details.field : null
+  const field = !atField && typeof e.details.field === 'string' ? e.details.field : null
   return (
     <div className="error-box" role="alert" data-testid="error" data-code={e.code}>
       <div className="error-title">{title ?? 'Something went wrong'}</div>
       <div className="error-message" data-testid="error-message">
-        {e.message}
+        {atField ? 'Correct the field marked in red and submit again.' : e.message}
       </div>
       {explain(e.code) && <div className="error-hint">{explain(e.code)}</div>}
       <div className="error-meta">
@@ -78,13 +91,30 @@ export function QueryView<T>({
   return <>{children(q.data)}</>
 }
 
-export function Field({ label, children, hint }: { label: string; children: ReactNode; hint?: ReactNode }) {
+/** A labelled control; `error` (from fieldErrors) is shown under it in place of the hint. */
+export function Field({
+  label,
+  children,
+  hint,
+  error,
+}: {
+  label: string
+  children: ReactNode
+  hint?: ReactNode
+  error?: string
+}) {
   return (
     // biome-ignore lint/a11y/noLabelWithoutControl: the control is passed in as children
-    <label className="field">
+    <label className={error ? 'field has-error' : 'field'}>
       <span className="field-label">{label}</span>
       {children}
-      {hint && <span className="field-hint">{hint}</span>}
+      {error ? (
+        <span className="field-error" role="alert" data-testid="field-error">
+          {error}
+        </span>
+      ) : (
+        hint && <span className="field-hint">{hint}</span>
+      )}
     </label>
   )
 }

@@ -1,14 +1,16 @@
 import { seg } from '../../api'
 import { Link } from '../../components/Link'
+import { ShortId } from '../../components/ShortId'
 import { StateBadge } from '../../components/StateBadge'
-import { fmtJson, fmtTime, label } from '../../format'
+import { fmtTime } from '../../format'
 import type { Alert } from '../../types'
+import { AttemptText, kindLabel } from './attempt'
 
-/** Alerts with severity colours (risk red, warning amber, info grey). */
+/** Alerts with severity colours (risk red, warning amber, info grey); each attempt in words. */
 export function AlertsTable({ items, testId = 'alerts-table' }: { items: Alert[]; testId?: string }) {
   return (
     <div className="table-wrap">
-      <table className="table" data-testid={testId}>
+      <table className="table alerts" data-testid={testId}>
         <thead>
           <tr>
             <th>Raised</th>
@@ -26,13 +28,17 @@ export function AlertsTable({ items, testId = 'alerts-table' }: { items: Alert[]
               <td>
                 <StateBadge state={a.severity} kind="severity" testId="alert-severity" />
               </td>
-              <td>{label(a.kind)}</td>
-              <td>{a.staff_username ?? (a.staff_id ? <code>{a.staff_id}</code> : '—')}</td>
+              <td className="alert-kind" title={a.kind}>
+                {kindLabel(a.kind)}
+              </td>
+              <td className="nowrap" data-testid="alert-staff">
+                {a.staff_username ?? (a.staff_id ? <ShortId value={a.staff_id} /> : '—')}
+              </td>
               <td className="mono nowrap">
                 {a.msisdn ? <Link to={`/numbers/${seg(a.msisdn)}`}>{a.msisdn}</Link> : '—'}
               </td>
               <td className="attempt">
-                <code title={fmtJson(a.attempt)}>{fmtJson(a.attempt)}</code>
+                <AttemptText alert={a} />
               </td>
             </tr>
           ))}

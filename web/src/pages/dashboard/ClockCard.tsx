@@ -1,4 +1,5 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query'
+import { can } from '../../access'
 import { api } from '../../api'
 import { ErrorBox, QueryView } from '../../components/Status'
 import { fmtTime, TZ_LABEL } from '../../format'
@@ -9,8 +10,11 @@ const STEPS = [
   { by: '30d', label: 'Advance 30 days' },
 ]
 
-/** The numguard clock; in demo mode it can be moved forward to watch the recycling rules act. */
-export function ClockCard() {
+/**
+ * The numguard clock; in demo mode staff who work on numbers can move it forward to watch the recycling rules act
+ * (auditors and admins only read it, as the server enforces).
+ */
+export function ClockCard({ roles }: { roles: readonly string[] }) {
   const meta = useMeta()
   const qc = useQueryClient()
   const advance = useMutation({
@@ -29,7 +33,7 @@ export function ClockCard() {
             <p className="muted">
               {TZ_LABEL} · mode <strong>{m.mode}</strong> · version {m.version}
             </p>
-            {m.clock_movable ? (
+            {m.clock_movable && can(roles, 'clock') ? (
               <div className="actions">
                 {STEPS.map((s) => (
                   <button
@@ -45,7 +49,11 @@ export function ClockCard() {
                 ))}
               </div>
             ) : (
-              <p className="hint">The clock follows real time{m.mode === 'demo' ? ' (not movable here)' : ''}.</p>
+              <p className="hint" data-testid="clock-fixed">
+                {m.clock_movable
+                  ? 'The demo clock is moved by staff who work on numbers; your roles read it only.'
+                  : `The clock follows real time${m.mode === 'demo' ? ' (not movable here)' : ''}.`}
+              </p>
             )}
             {advance.error && <ErrorBox error={advance.error} title="The clock did not move" />}
           </>

@@ -2,6 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { type FormEvent, useState } from 'react'
 import { api } from '../../api'
 import { Empty, ErrorBox, Field, QueryView } from '../../components/Status'
+import { fieldErrors } from '../../fieldErrors'
 import { fmtCount } from '../../format'
 import type { Page, Shop } from '../../types'
 
@@ -18,6 +19,7 @@ export function AllocatePanel() {
       }),
     onSuccess: () => qc.invalidateQueries({ queryKey: ['sims'] }),
   })
+  const errs = fieldErrors(alloc.error, ['shop_id', 'count'])
   return (
     <section className="card" data-testid="allocate-panel">
       <h2>Allocate SIMs to a shop</h2>
@@ -33,8 +35,14 @@ export function AllocatePanel() {
                 alloc.mutate()
               }}
             >
-              <Field label="Shop">
-                <select value={shopId} onChange={(e) => setShopId(e.target.value)} required data-testid="allocate-shop">
+              <Field label="Shop" error={errs.of('shop_id')}>
+                <select
+                  value={shopId}
+                  onChange={(e) => setShopId(e.target.value)}
+                  required
+                  aria-invalid={errs.of('shop_id') ? true : undefined}
+                  data-testid="allocate-shop"
+                >
                   <option value="">Choose a shop…</option>
                   {p.items.map((s) => (
                     <option key={s.id} value={s.id}>
@@ -43,7 +51,7 @@ export function AllocatePanel() {
                   ))}
                 </select>
               </Field>
-              <Field label="How many SIMs">
+              <Field label="How many SIMs" error={errs.of('count')}>
                 <input
                   type="number"
                   min={1}
@@ -51,6 +59,7 @@ export function AllocatePanel() {
                   value={count}
                   onChange={(e) => setCount(e.target.value)}
                   required
+                  aria-invalid={errs.of('count') ? true : undefined}
                   data-testid="allocate-count"
                 />
               </Field>
@@ -66,7 +75,7 @@ export function AllocatePanel() {
           )
         }
       </QueryView>
-      {alloc.error && <ErrorBox error={alloc.error} title="SIMs not allocated" />}
+      {alloc.error && <ErrorBox error={alloc.error} title="SIMs not allocated" atField={errs.inline} />}
       {alloc.data && (
         <p className="ok-note" data-testid="allocate-ok">
           Allocated {fmtCount(alloc.data.allocated)} SIMs from stock.

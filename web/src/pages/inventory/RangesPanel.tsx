@@ -1,7 +1,8 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { type FormEvent, useState } from 'react'
 import { api } from '../../api'
-import { Empty, ErrorBox, Field, QueryView, toApiError } from '../../components/Status'
+import { Empty, ErrorBox, Field, QueryView } from '../../components/Status'
+import { fieldErrors } from '../../fieldErrors'
 import { fmtCount, fmtTime, label } from '../../format'
 import type { Page, Range } from '../../types'
 
@@ -22,7 +23,12 @@ export function RangesPanel() {
       qc.invalidateQueries({ queryKey: ['stats'] })
     },
   })
-  const bad = add.error ? toApiError(add.error).details.field : undefined
+  const errs = fieldErrors(add.error, ['first', 'last', 'category'], {
+    patterns: {
+      first: 'Give a mobile number as +855… (digits only).',
+      last: 'Give a mobile number as +855… (digits only).',
+    },
+  })
 
   return (
     <section className="card" data-testid="ranges-panel">
@@ -70,29 +76,29 @@ export function RangesPanel() {
         }}
         data-testid="range-form"
       >
-        <Field label="First MSISDN">
+        <Field label="First MSISDN" error={errs.of('first')}>
           <input
             className="mono"
             value={first}
             onChange={(e) => setFirst(e.target.value)}
             placeholder="+85512000000"
             required
-            aria-invalid={bad === 'first' || undefined}
+            aria-invalid={errs.of('first') ? true : undefined}
             data-testid="range-first"
           />
         </Field>
-        <Field label="Last MSISDN">
+        <Field label="Last MSISDN" error={errs.of('last')}>
           <input
             className="mono"
             value={last}
             onChange={(e) => setLast(e.target.value)}
             placeholder="+85512000999"
             required
-            aria-invalid={bad === 'last' || undefined}
+            aria-invalid={errs.of('last') ? true : undefined}
             data-testid="range-last"
           />
         </Field>
-        <Field label="Category">
+        <Field label="Category" error={errs.of('category')}>
           <select value={category} onChange={(e) => setCategory(e.target.value)} data-testid="range-category">
             <option value="standard">standard</option>
             <option value="golden">golden</option>
@@ -102,7 +108,7 @@ export function RangesPanel() {
           {add.isPending ? 'Importing…' : 'Import range'}
         </button>
       </form>
-      {add.error && <ErrorBox error={add.error} title="Range not imported" />}
+      {add.error && <ErrorBox error={add.error} title="Range not imported" atField={errs.inline} />}
       {add.data && (
         <p className="ok-note" data-testid="range-ok">
           Imported <span className="mono">{add.data.first}</span> – <span className="mono">{add.data.last}</span> (

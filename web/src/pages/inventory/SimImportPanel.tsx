@@ -2,6 +2,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query'
 import { type FormEvent, useState } from 'react'
 import { api } from '../../api'
 import { ErrorBox, Field } from '../../components/Status'
+import { fieldErrors } from '../../fieldErrors'
 import { fmtCount } from '../../format'
 
 const EXAMPLE = 'iccid,imsi\n8985501000000000001,456010000000001'
@@ -17,6 +18,7 @@ export function SimImportPanel() {
       qc.invalidateQueries({ queryKey: ['sims'] })
     },
   })
+  const errs = fieldErrors(imp.error, ['csv'])
   const rows = csv.trim() ? csv.trim().split(/\r?\n/).length - 1 : 0
   return (
     <section className="card" data-testid="sim-import-panel">
@@ -30,6 +32,7 @@ export function SimImportPanel() {
         <Field
           label="CSV with a header line iccid,imsi"
           hint={rows > 0 ? `${rows} data line(s)` : 'Paste the supplier file here.'}
+          error={errs.of('csv')}
         >
           <textarea
             className="mono"
@@ -38,6 +41,7 @@ export function SimImportPanel() {
             onChange={(e) => setCsv(e.target.value)}
             placeholder={EXAMPLE}
             required
+            aria-invalid={errs.of('csv') ? true : undefined}
             data-testid="sim-import-csv"
           />
         </Field>
@@ -50,7 +54,7 @@ export function SimImportPanel() {
           {imp.isPending ? 'Importing…' : 'Import SIMs'}
         </button>
       </form>
-      {imp.error && <ErrorBox error={imp.error} title="SIMs not imported" />}
+      {imp.error && <ErrorBox error={imp.error} title="SIMs not imported" atField={errs.inline} />}
       {imp.data && (
         <p className="ok-note" data-testid="sim-import-ok">
           Imported {fmtCount(imp.data.imported)} SIMs. Input SHA-256{' '}

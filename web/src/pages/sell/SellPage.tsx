@@ -3,8 +3,10 @@ import { type FormEvent, useState } from 'react'
 import { api, seg } from '../../api'
 import { Link } from '../../components/Link'
 import { StateBadge } from '../../components/StateBadge'
-import { Empty, ErrorBox, Field, QueryView, toApiError } from '../../components/Status'
+import { Empty, ErrorBox, QueryView } from '../../components/Status'
+import { fieldErrors } from '../../fieldErrors'
 import type { Me, NumberDetail } from '../../types'
+import { ExistingSubscriberFields } from './ExistingSubscriberFields'
 import { SimPicker } from './SimPicker'
 import { EMPTY_SUBSCRIBER, type NewSubscriber, SubscriberFields } from './SubscriberFields'
 
@@ -16,6 +18,16 @@ interface SellResult {
   iccid: string
 }
 
+/** The fields of the sale a 400 may name; the server's message is shown next to the one it names. */
+const SELL_FIELDS = [
+  'iccid',
+  'subscriber_id',
+  'kyc_doc_number',
+  ...['party_kind', 'account_type', 'name', 'kyc_doc_kind', 'kyc_doc_number', 'language', 'alt_contact'].map(
+    (f) => `subscriber.${f}`,
+  ),
+]
+
 export function SellPage({ msisdn, me }: { msisdn: string; me: Me }) {
   const qc = useQueryClient()
   const num = useQuery({
@@ -25,13 +37,17 @@ export function SellPage({ msisdn, me }: { msisdn: string; me: Me }) {
   const [iccid, setIccid] = useState('')
   const [who, setWho] = useState<'new' | 'existing'>('new')
   const [subscriberId, setSubscriberId] = useState('')
+  const [kycDocNumber, setKycDocNumber] = useState('')
   const [sub, setSub] = useState<NewSubscriber>(EMPTY_SUBSCRIBER)
 
   const sell = useMutation({
     mutationFn: () => {
       const { alt_contact, ...rest } = sub
       const subscriber = alt_contact.trim() ? { ...rest, alt_contact: alt_contact.trim() } : rest
-      const body = who === 'existing' ? { iccid, subscriber_id: subscriberId.trim() } : { iccid, subscriber }
+      const body =
+        who === 'existing'
+          ? { iccid, subscriber_id: subscriberId.trim(), kyc_doc_number: kycDocNumber.trim() }
+          : { iccid, subscriber }
       return api<SellResult>(`/api/v1/numbers/${seg(msisdn)}/sell`, { method: 'POST', body })
     },
     onSettled: () => {
@@ -41,7 +57,7 @@ export function SellPage({ msisdn, me }: { msisdn: string; me: Me }) {
       qc.invalidateQueries({ queryKey: ['stats'] })
     },
   })
-  const badField = sell.error ? (toApiError(sell.error).details.field ?? null) : null
+  const errs = fieldErrors(sell.error, SELL_FIELDS)
 
   function submit(e: FormEvent) {
     e.preventDefault()
@@ -94,7 +110,7 @@ export function SellPage({ msisdn, me }: { msisdn: string; me: Me }) {
                   </p>
                 )}
                 <h2>SIM</h2>
-                <SimPicker shopId={me.staff.shop_id} value={iccid} onChange={setIccid} invalid={badField === 'iccid'} />
+                <SimPicker shopId={me.staff.shop_id} value={iccid} onChange={setIccid} error={errs.of('iccid')} />
                 <h2>Subscriber</h2>
                 <div className="segmented" role="radiogroup">
                   <label>
@@ -117,20 +133,17 @@ export function SellPage({ msisdn, me }: { msisdn: string; me: Me }) {
                   </label>
                 </div>
                 {who === 'existing' ? (
-                  <Field label="Subscriber id" hint="Find it with the lookup box, after authenticating the customer.">
-                    <input
-                      className="mono"
-                      value={subscriberId}
-                      onChange={(e) => setSubscriberId(e.target.value)}
-                      required
-                      aria-invalid={badField === 'subscriber_id' || undefined}
-                      data-testid="sell-subscriber-id"
-                    />
-                  </Field>
+                  <ExistingSubscriberFields
+                    subscriberId={subscriberId}
+                    onSubscriberId={setSubscriberId}
+                    kycDocNumber={kycDocNumber}
+                    onKycDocNumber={setKycDocNumber}
+                    errorOf={errs.of}
+                  />
                 ) : (
-                  <SubscriberFields value={sub} onChange={setSub} badField={badField} />
+                  <SubscriberFields value={sub} onChange={setSub} errorOf={errs.of} />
                 )}
-                {sell.error && <ErrorBox error={sell.error} title="Sale refused" />}
+                {sell.error && <ErrorBox error={sell.error} title="Sale refused" atField={errs.inline} />}
                 <div className="actions">
                   <button
                     type="submit"

@@ -8,12 +8,12 @@ export function SimPicker({
   shopId,
   value,
   onChange,
-  invalid,
+  error,
 }: {
   shopId: string
   value: string
   onChange: (iccid: string) => void
-  invalid?: boolean
+  error?: string
 }) {
   const q = useQuery({
     queryKey: ['sims', shopId, 'allocated'],
@@ -28,13 +28,13 @@ export function SimPicker({
             Ask an inventory manager to allocate SIM stock to shop <code>{shopId}</code>, then reload this page.
           </Empty>
         ) : (
-          <Field label={`SIM (${p.items.length} allocated to your shop)`}>
+          <Field label={`SIM (${p.items.length} allocated to your shop)`} error={error}>
             <select
               className="mono"
               value={value}
               onChange={(e) => onChange(e.target.value)}
               required
-              aria-invalid={invalid || undefined}
+              aria-invalid={error ? true : undefined}
               data-testid="sell-sim"
             >
               <option value="">Choose a SIM…</option>

@@ -27,21 +27,22 @@ const opt = (values: string[]) =>
     </option>
   ))
 
-/** The new subscriber's KYC form. `badField` (from a 400's details.field) is highlighted. */
+/** The new subscriber's KYC form; a field the server's answer names shows its message (see fieldErrors). */
 export function SubscriberFields({
   value,
   onChange,
-  badField,
+  errorOf,
 }: {
   value: NewSubscriber
   onChange: (v: NewSubscriber) => void
-  badField?: string | null
+  errorOf: (field: string) => string | undefined
 }) {
   const set = <K extends keyof NewSubscriber>(k: K, v: NewSubscriber[K]) => onChange({ ...value, [k]: v })
-  const bad = (k: string) => (badField === k || badField === `subscriber.${k}` ? true : undefined)
+  const err = (k: keyof NewSubscriber) => errorOf(`subscriber.${k}`)
+  const bad = (k: keyof NewSubscriber) => (err(k) ? true : undefined)
   return (
     <div className="form-grid">
-      <Field label="Party">
+      <Field label="Party" error={err('party_kind')}>
         <select
           value={value.party_kind}
           onChange={(e) => set('party_kind', e.target.value as NewSubscriber['party_kind'])}
@@ -51,7 +52,7 @@ export function SubscriberFields({
           {opt(['person', 'organisation'])}
         </select>
       </Field>
-      <Field label="Account">
+      <Field label="Account" error={err('account_type')}>
         <select
           value={value.account_type}
           onChange={(e) => set('account_type', e.target.value as NewSubscriber['account_type'])}
@@ -61,7 +62,7 @@ export function SubscriberFields({
           {opt(['prepaid', 'postpaid'])}
         </select>
       </Field>
-      <Field label="Full name (as on the document)">
+      <Field label="Full name (as on the document)" error={err('name')}>
         <input
           value={value.name}
           onChange={(e) => set('name', e.target.value)}
@@ -70,7 +71,7 @@ export function SubscriberFields({
           data-testid="sell-name"
         />
       </Field>
-      <Field label="Language for SMS">
+      <Field label="Language for SMS" error={err('language')}>
         <select
           value={value.language}
           onChange={(e) => set('language', e.target.value as NewSubscriber['language'])}
@@ -81,7 +82,7 @@ export function SubscriberFields({
           <option value="en">English (en)</option>
         </select>
       </Field>
-      <Field label="ID document">
+      <Field label="ID document" error={err('kyc_doc_kind')}>
         <select
           value={value.kyc_doc_kind}
           onChange={(e) => set('kyc_doc_kind', e.target.value as NewSubscriber['kyc_doc_kind'])}
@@ -91,7 +92,11 @@ export function SubscriberFields({
           {opt(['national_id', 'passport', 'business_registration', 'other'])}
         </select>
       </Field>
-      <Field label="Document number" hint="Stored only as a keyed hash and its last 4 characters.">
+      <Field
+        label="Document number"
+        error={err('kyc_doc_number')}
+        hint="Stored only as a keyed hash and its last 4 characters."
+      >
         <input
           value={value.kyc_doc_number}
           onChange={(e) => set('kyc_doc_number', e.target.value)}
@@ -101,7 +106,11 @@ export function SubscriberFields({
           data-testid="sell-doc-number"
         />
       </Field>
-      <Field label="Alternate contact (optional)" hint="Another phone number or e-mail for notices.">
+      <Field
+        label="Alternate contact (optional)"
+        error={err('alt_contact')}
+        hint="Another phone number or e-mail for notices."
+      >
         <input
           value={value.alt_contact}
           onChange={(e) => set('alt_contact', e.target.value)}

@@ -38,6 +38,11 @@ export function SubscriberPage({ id }: { id: string }) {
             </section>
             <section className="card">
               <h2>Numbers held</h2>
+              {s.msisdns_masked && (
+                <p className="muted" data-testid="subscriber-msisdns-masked">
+                  Numbers are masked to their last 3 digits until the customer is authenticated.
+                </p>
+              )}
               {s.custodies.length === 0 ? (
                 <Empty title="No numbers">This subscriber has never held a number.</Empty>
               ) : (
@@ -56,7 +61,7 @@ export function SubscriberPage({ id }: { id: string }) {
                       {s.custodies.map((c) => (
                         <tr key={`${c.msisdn}-${c.started_at}`}>
                           <td className="mono nowrap">
-                            <Link to={`/numbers/${seg(c.msisdn)}`}>{c.msisdn}</Link>
+                            {s.msisdns_masked ? c.msisdn : <Link to={`/numbers/${seg(c.msisdn)}`}>{c.msisdn}</Link>}
                           </td>
                           <td>{label(c.basis)}</td>
                           <td className="nowrap">{fmtTime(c.started_at)}</td>
