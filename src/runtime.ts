@@ -51,6 +51,7 @@ export async function openApp(config: Config, options: { logger?: Logger } = {})
     let movableClock: MovableClock | undefined
     if (config.mode === 'production') {
       await refuseSuperuserLogin(database)
+      await refuseOwnerLogin(database)
       await refuseDemoAccounts(database)
     } else {
       const saved = await database.db
@@ -85,6 +86,26 @@ async function refuseSuperuserLogin(database: Database): Promise<void> {
   if (who.rows[0]?.superuser) {
     throw new StartupRefusedError([
       'DATABASE_URL logs in as a superuser; give numguard a plain login that is a member of numguard_app',
+    ])
+  }
+}
+
+/**
+ * A login that owns the schema, or may take the owner's role, could RESET ROLE (or SET ROLE to the owner) and
+ * disable the triggers that guard custody: production runs as a login whose only way in is numguard_app.
+ */
+export async function refuseOwnerLogin(database: Database): Promise<void> {
+  const who = await sql<{ owner: string | null; member: boolean | null }>`
+    SELECT pg_get_userbyid(c.relowner) AS owner, pg_has_role(session_user, c.relowner, 'MEMBER') AS member
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.relname = 'custodies' AND n.nspname = current_schema()`.execute(database.db)
+  const row = who.rows[0]
+  if (!row) throw new StartupRefusedError(['no custodies table in the current schema: run `numguard migrate` first'])
+  if (row.member) {
+    throw new StartupRefusedError([
+      `DATABASE_URL logs in as the schema owner ${row.owner} or a member of it, which could RESET ROLE and disable ` +
+        'the guards; MIGRATION_DATABASE_URL is the owner, and DATABASE_URL must be a different login that is a ' +
+        'member of numguard_app only',
     ])
   }
 }

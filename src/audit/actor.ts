@@ -1,11 +1,14 @@
 import type { Role } from '../domain/roles.ts'
 
-/** Where a staff member's request came from: the CLI adds the OS user and host it ran as. */
+/**
+ * Where a staff member's request came from. `ip` is the connection's; the rest is what the client says about itself:
+ * the CLI sends the OS user and host it runs as (x-numguard-os-user, x-numguard-host), which nothing verifies.
+ */
 export interface ClientInfo {
   ip?: string
   userAgent?: string
-  osUser?: string
-  host?: string
+  claimedOsUser?: string
+  claimedHost?: string
 }
 
 export type Actor =
@@ -19,7 +22,10 @@ export type Actor =
       client: ClientInfo
     }
   | { kind: 'machine'; clientId: string; tokenId: string; scopes: string[] }
-  /** A component of numguard itself; one started by a person on a machine (the CLI's bootstrap) names them. */
+  /**
+   * A component of numguard itself; one started by a person on a machine (the CLI's direct-database bootstrap)
+   * names the OS user and host the process itself read.
+   */
   | { kind: 'system'; component: string; osUser?: string; host?: string }
 
 /** The actor as it is written into an audit envelope. */
@@ -31,8 +37,9 @@ export function describeActor(actor: Actor): Record<string, unknown> {
         staff_id: actor.staffId,
         session_id: actor.sessionId,
         username: actor.username,
-        ...(actor.client.osUser ? { os_user: actor.client.osUser } : {}),
-        ...(actor.client.host ? { host: actor.client.host } : {}),
+        // As the client claims them, not verified: any HTTP client can send these headers.
+        ...(actor.client.claimedOsUser ? { claimed_os_user: actor.client.claimedOsUser } : {}),
+        ...(actor.client.claimedHost ? { claimed_host: actor.client.claimedHost } : {}),
         ...(actor.client.ip ? { ip: actor.client.ip } : {}),
       }
     case 'machine':

@@ -1,6 +1,6 @@
 import { PGlite } from '@electric-sql/pglite'
 import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist'
-import { Kysely, PGliteDialect, PostgresDialect, sql } from 'kysely'
+import { CompiledQuery, type DatabaseConnection, Kysely, PGliteDialect, PostgresDialect, sql } from 'kysely'
 import pg from 'pg'
 import { APP_ROLE, migrate, type OwnerConnection } from './migrate.ts'
 import type { DB } from './types.ts'
@@ -92,15 +92,45 @@ async function openPostgres(options: DatabaseOptions): Promise<Database> {
       getTypeParser: (oid: number, format?: string) => PARSERS[oid] ?? pg.types.getTypeParser(oid, format as 'text'),
     },
   })
-  // Every connection acts as the application role, whatever login the URL names.
+  // Every connection acts as the application role, whatever login the URL names. Kysely awaits this hook before it
+  // hands a new connection out, so a connection whose SET ROLE failed is never used: the error reaches the caller.
+  const setup = [`SET ROLE ${APP_ROLE}`, ...(searchPath ? [`SET search_path TO ${searchPath}`] : [])]
+  // Kysely does not give the hook the pg client behind a connection; find it by backend pid to discard it.
+  const byPid = new Map<number, pg.PoolClient>()
+  const pidOf = (client: pg.PoolClient) => (client as pg.PoolClient & { processID?: number | null }).processID
   pool.on('connect', (client) => {
-    client.query(`SET ROLE ${APP_ROLE}${searchPath ? `; SET search_path TO ${searchPath}` : ''}`).catch((err) => {
-      console.error(
-        `numguard: cannot SET ROLE ${APP_ROLE} (${err.message}); grant ${APP_ROLE} to the login in DATABASE_URL`,
-      )
-    })
+    const pid = pidOf(client)
+    if (pid) byPid.set(pid, client)
   })
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
+  // An idle connection the server closed (restart, pg_terminate_backend) is dropped by the pool, which then emits
+  // 'error': without a listener that would end the process. The next query simply opens a new connection.
+  pool.on('error', (err) => console.error(`numguard: an idle database connection was closed (${err.message})`))
+  pool.on('remove', (client) => {
+    const pid = pidOf(client)
+    if (pid) byPid.delete(pid)
+  })
+  const onCreateConnection = async (connection: DatabaseConnection) => {
+    try {
+      for (const statement of setup) await connection.executeQuery(CompiledQuery.raw(statement))
+    } catch (err) {
+      const reason = new Error(
+        `numguard: cannot ${setup.join('; ')} (${(err as Error).message}); grant ${APP_ROLE} to the login in DATABASE_URL`,
+        { cause: err },
+      )
+      // Never returned to the pool: released with an error, the pool closes it (and pool.end() does not wait for it).
+      const pid = await connection
+        .executeQuery<{ pid: number }>(CompiledQuery.raw('SELECT pg_backend_pid() AS pid'))
+        .then((r) => r.rows[0]?.pid)
+        .catch(() => undefined)
+      const client = pid === undefined ? undefined : byPid.get(pid)
+      if (client) {
+        byPid.delete(pid as number)
+        client.release(reason)
+      }
+      throw reason
+    }
+  }
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool, onCreateConnection }) })
   const who = await sql<{ role: string }>`SELECT current_user AS role`.execute(db).catch(async (err) => {
     await db.destroy()
     throw err

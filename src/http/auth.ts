@@ -40,14 +40,15 @@ function bearer(request: FastifyRequest): string | undefined {
   return request.cookies?.[SESSION_COOKIE]
 }
 
+/** The request's origin; the OS user and host are what the client claims (the CLI sends them), never verified. */
 export function clientInfo(request: FastifyRequest): ClientInfo {
   const h = request.headers
   const pick = (v: string | string[] | undefined) => (typeof v === 'string' ? v.slice(0, 200) : undefined)
   return {
     ip: request.ip,
     userAgent: pick(h['user-agent']),
-    osUser: pick(h['x-numguard-os-user']),
-    host: pick(h['x-numguard-host']),
+    claimedOsUser: pick(h['x-numguard-os-user']),
+    claimedHost: pick(h['x-numguard-host']),
   }
 }
 

@@ -18,7 +18,7 @@ import {
 } from './queries.ts'
 import { releaseNumber, reserveNumber } from './reservations.ts'
 import { type SaleInput, sellNumber } from './sales.ts'
-import { newSubscriberSchema } from './schemas.ts'
+import { kycDocNumberSchema, newSubscriberSchema } from './schemas.ts'
 
 const view = { access: { auth: 'staff', permission: 'view_numbers' } } as const
 const tags = ['numbers']
@@ -122,7 +122,7 @@ export async function numberRoutes(server: FastifyInstance, app: App) {
 
   server.post<{
     Params: { msisdn: string }
-    Body: { iccid: string; subscriber_id?: string; subscriber?: SaleInput['subscriber'] }
+    Body: { iccid: string; subscriber_id?: string; kyc_doc_number?: string; subscriber?: SaleInput['subscriber'] }
   }>(
     '/api/v1/numbers/:msisdn/sell',
     {
@@ -130,12 +130,19 @@ export async function numberRoutes(server: FastifyInstance, app: App) {
       schema: {
         tags,
         summary: 'Sell an available (or your reserved) number with a SIM of your shop',
+        description:
+          'To an existing subscriber (`subscriber_id` with the `kyc_doc_number` of the document the customer ' +
+          'presents: a mismatch is 403 `kyc_mismatch` and a risk alert), or to a new one (`subscriber`).',
         params: msisdnParams,
         body: {
           type: 'object',
           properties: {
             iccid: { type: 'string', pattern: '^89[0-9]{16,18}$' },
             subscriber_id: { type: 'string', format: 'uuid' },
+            kyc_doc_number: {
+              ...kycDocNumberSchema,
+              description: 'Required with `subscriber_id`: the number of the identity document the customer presents',
+            },
             subscriber: newSubscriberSchema,
           },
           required: ['iccid'],
@@ -145,12 +152,19 @@ export async function numberRoutes(server: FastifyInstance, app: App) {
       },
     },
     async (request) => {
-      const { iccid, subscriber_id: subscriberId, subscriber } = request.body
+      const { iccid, subscriber_id: subscriberId, kyc_doc_number: kycDocNumber, subscriber } = request.body
       if (!subscriberId === !subscriber)
         throw new ValidationError('subscriber', 'give either subscriber_id or subscriber, not both or neither')
+      if (subscriberId && kycDocNumber === undefined)
+        throw new ValidationError('kyc_doc_number', 'selling to an existing subscriber needs their kyc_doc_number')
+      if (subscriber && kycDocNumber !== undefined)
+        throw new ValidationError(
+          'kyc_doc_number',
+          'a new subscriber carries its document in subscriber.kyc_doc_number',
+        )
       const msisdn = msisdnFromParam(request.params.msisdn)
       return runCommand(app.deps, actorOf(request), (ctx) =>
-        sellNumber(ctx, staffOf(request), { msisdn, iccid, subscriberId, subscriber }, app.config.kycKey),
+        sellNumber(ctx, staffOf(request), { msisdn, iccid, subscriberId, kycDocNumber, subscriber }, app.config.kycKey),
       )
     },
   )

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import type { StaffActor } from '../access/policies.ts'
+import { constantTimeEqual } from '../access/secrets.ts'
 import { type Audited, type AuditReceipt, audited, type CommandContext, recordAudit } from '../audit/record.ts'
-import { ConflictError, ForbiddenError, NotFoundError } from '../domain/errors.ts'
-import { createSubscriber, type NewSubscriber } from '../subscribers/commands.ts'
+import { ConflictError, DomainError, ForbiddenError, NotFoundError } from '../domain/errors.ts'
+import { createSubscriber, kycDocumentHash, type NewSubscriber } from '../subscribers/commands.ts'
 import { lockNumber } from './queries.ts'
 import { refuseHandOver } from './refusals.ts'
 
@@ -10,6 +11,8 @@ export interface SaleInput {
   msisdn: string
   iccid: string
   subscriberId?: string
+  /** With `subscriberId`: the document number the customer presents, checked against the stored keyed hash. */
+  kycDocNumber?: string
   subscriber?: NewSubscriber
 }
 
@@ -19,6 +22,39 @@ export interface Sale {
   custody_id: string
   subscriber_id: string
   iccid: string
+}
+
+/**
+ * A line in an existing subscriber's name needs the customer's identity document: the number typed must match
+ * the stored keyed hash. A mismatch is refused (403 `kyc_mismatch`) and leaves a risk alert naming the agent and
+ * the subscriber, never the document number that was typed.
+ */
+async function checkPresentedDocument(
+  ctx: CommandContext,
+  agent: StaffActor,
+  msisdn: string,
+  subscriberId: string,
+  presented: string,
+  kycKey: string,
+): Promise<void> {
+  const known = await ctx.tx
+    .selectFrom('subscribers')
+    .select(['id', 'kyc_doc_hash'])
+    .where('id', '=', subscriberId)
+    .executeTakeFirst()
+  if (!known) throw new NotFoundError('subscriber', subscriberId)
+  if (presented && constantTimeEqual(kycDocumentHash(kycKey, presented), known.kyc_doc_hash)) return
+  throw new DomainError(
+    'kyc_mismatch',
+    403,
+    'The identity document does not match this subscriber: a line is opened in their name only on their own document',
+    { subscriber_id: subscriberId },
+  ).withAlert({
+    kind: 'kyc_mismatch',
+    severity: 'risk',
+    msisdn,
+    attempt: { action: 'sell', subscriber_id: subscriberId, staff_id: agent.staffId, username: agent.username },
+  })
 }
 
 /**
@@ -56,8 +92,7 @@ export async function sellNumber(
   const receipts: AuditReceipt[] = []
   let subscriberId = input.subscriberId
   if (subscriberId) {
-    const known = await ctx.tx.selectFrom('subscribers').select('id').where('id', '=', subscriberId).executeTakeFirst()
-    if (!known) throw new NotFoundError('subscriber', subscriberId)
+    await checkPresentedDocument(ctx, agent, input.msisdn, subscriberId, input.kycDocNumber ?? '', kycKey)
   } else if (input.subscriber) {
     const created = await createSubscriber(ctx, input.subscriber, kycKey)
     subscriberId = created.id

@@ -1,3 +1,6 @@
+/** A KYC document number as typed (normalised and checked by the command). */
+export const kycDocNumberSchema = { type: 'string', minLength: 4, maxLength: 60 } as const
+
 export const newSubscriberSchema = {
   type: 'object',
   properties: {
@@ -5,7 +8,7 @@ export const newSubscriberSchema = {
     account_type: { type: 'string', enum: ['prepaid', 'postpaid'] },
     name: { type: 'string', minLength: 1, maxLength: 200, pattern: '\\S' },
     kyc_doc_kind: { type: 'string', enum: ['national_id', 'passport', 'business_registration', 'other'] },
-    kyc_doc_number: { type: 'string', minLength: 4, maxLength: 60 },
+    kyc_doc_number: kycDocNumberSchema,
     language: { type: 'string', enum: ['km', 'en'] },
     alt_contact: { type: 'string', maxLength: 100 },
   },

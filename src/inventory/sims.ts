@@ -46,23 +46,14 @@ export async function importSims(
 ): Promise<Audited<{ imported: number; input_sha256: string }>> {
   const rows = parseSimCsv(csv)
   const inputSha256 = sha256Hex(csv)
+  const iccids = rows.map((r) => r.iccid)
+  const imsis = rows.map((r) => r.imsi)
+  // One array parameter per column: an `IN (…)` list would bind two parameters a row and overflow the protocol's
+  // 65,535 at 32,768 rows.
   const existing = await ctx.tx
     .selectFrom('sims')
     .select(['iccid', 'imsi'])
-    .where((eb) =>
-      eb.or([
-        eb(
-          'iccid',
-          'in',
-          rows.map((r) => r.iccid),
-        ),
-        eb(
-          'imsi',
-          'in',
-          rows.map((r) => r.imsi),
-        ),
-      ]),
-    )
+    .where(sql<boolean>`iccid = ANY(${iccids}::text[]) OR imsi = ANY(${imsis}::text[])`)
     .limit(20)
     .execute()
   if (existing.length > 0) {
@@ -70,7 +61,7 @@ export async function importSims(
   }
   await sql`
     INSERT INTO sims (iccid, imsi, state, imported_at)
-    SELECT iccid, imsi, 'in_stock', ${ctx.now} FROM unnest(${rows.map((r) => r.iccid)}::text[], ${rows.map((r) => r.imsi)}::text[]) AS t(iccid, imsi)`.execute(
+    SELECT iccid, imsi, 'in_stock', ${ctx.now} FROM unnest(${iccids}::text[], ${imsis}::text[]) AS t(iccid, imsi)`.execute(
     ctx.tx,
   )
   const result = { imported: rows.length, input_sha256: inputSha256 }

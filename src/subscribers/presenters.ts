@@ -1,3 +1,5 @@
+import { parsePhoneNumberFromString } from 'libphonenumber-js/max'
+
 /** Masks a name to its initials: "Sokha Chan" -> "S**** C***". Details are shown in full only inside a customer session. */
 export function maskName(name: string): string {
   return name
@@ -34,4 +36,12 @@ export function presentSubscriber(s: SubscriberRow) {
     kyc_doc_last4: s.kyc_doc_last4,
     alt_contact_masked: maskContact(s.alt_contact ?? null),
   }
+}
+
+/** Masks an MSISDN to its country code and last 3 digits: "+85512000001" -> "+855*****001". */
+export function maskMsisdn(msisdn: string): string {
+  const digits = msisdn.replace(/^\+/, '')
+  const country = parsePhoneNumberFromString(`+${digits}`)?.countryCallingCode ?? ''
+  const shown = digits.length > country.length + 3 ? country : ''
+  return `+${shown}${'*'.repeat(Math.max(1, digits.length - shown.length - 3))}${digits.slice(-3)}`
 }

@@ -125,8 +125,9 @@ export async function makeActiveNumber(app: App, options: { agent?: TestStaff; m
   const agent = options.agent ?? (await makeStaff(app, ['agent']))
   const msisdn = options.msisdn ?? (await makeRange(app, 1))[0]
   const [iccid] = await makeSims(app, agent.shopId as string, 1)
+  const subscriber = newSubscriber()
   const sale = await runCommand(app.deps, agent.actor, (ctx) =>
-    sellNumber(ctx, agent.actor, { msisdn, iccid, subscriber: newSubscriber() }, app.config.kycKey),
+    sellNumber(ctx, agent.actor, { msisdn, iccid, subscriber }, app.config.kycKey),
   )
-  return { msisdn, iccid, agent, sale }
+  return { msisdn, iccid, agent, sale, subscriber }
 }

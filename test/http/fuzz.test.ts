@@ -30,7 +30,7 @@ beforeAll(async () => {
   const agent = await makeStaff(t.app, ['agent'])
   staffByRole.set('agent', agent)
   await makeRange(t.app, 10) // +85512100000…09: the path values name real numbers
-  const { sale } = await makeActiveNumber(t.app, { agent })
+  const { sale, subscriber } = await makeActiveNumber(t.app, { agent })
   const [iccid] = await makeSims(t.app, agent.shopId as string, 1)
   const client = await makeMachineClient(t.app, ['activity:ingest'])
   templates = {
@@ -42,7 +42,9 @@ beforeAll(async () => {
       scope: 'activity:ingest',
     }),
     'POST /api/v1/numbers/:msisdn/sell': (g) =>
-      g.int(2) ? { iccid, subscriber: newSubscriber() } : { iccid, subscriber_id: sale.subscriber_id },
+      g.int(2)
+        ? { iccid, subscriber: newSubscriber() }
+        : { iccid, subscriber_id: sale.subscriber_id, kyc_doc_number: subscriber.kyc_doc_number },
     'POST /api/v1/ranges': () => ({ first: '+85516200000', last: '+85516200009', category: 'standard' }),
     'POST /api/v1/sims/import': () => ({ csv: 'iccid,imsi\n8985509900000000001,456099000000001' }),
     'POST /api/v1/sims/allocate': () => ({ shop_id: agent.shopId, count: 1 }),

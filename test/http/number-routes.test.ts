@@ -179,13 +179,48 @@ describe('reserving and releasing', () => {
   })
 })
 
+describe('the audit record of a staff request', () => {
+  it('keeps the OS user and host a client sends as claimed_os_user / claimed_host, not as fact', async () => {
+    const agent = await makeStaff(t.app, ['agent'])
+    const [msisdn] = await makeRange(t.app, 1)
+    const res = await t.server.inject({
+      method: 'POST',
+      url: `/api/v1/numbers/${msisdn}/reserve`,
+      headers: { ...auth(agent.token), 'x-numguard-os-user': 'root', 'x-numguard-host': 'ops-laptop' },
+    })
+    expect(res.statusCode, res.body).toBe(200)
+    const record = await t.app.db
+      .selectFrom('audit_records')
+      .select('envelope')
+      .where('action', '=', 'number.reserved')
+      .where('msisdn', '=', msisdn)
+      .executeTakeFirstOrThrow()
+    const actor = envelopeOf(record).actor
+    expect(actor).toMatchObject({
+      kind: 'staff',
+      staff_id: agent.id,
+      username: agent.username,
+      claimed_os_user: 'root',
+      claimed_host: 'ops-laptop',
+    })
+    expect(actor).not.toHaveProperty('os_user')
+    expect(actor).not.toHaveProperty('host')
+  })
+})
+
 describe('POST /api/v1/numbers/:msisdn/sell', () => {
-  it('sells to an existing subscriber by subscriber_id', async () => {
-    const { sale } = await makeActiveNumber(t.app)
+  it('sells to an existing subscriber by subscriber_id on the document they present', async () => {
+    const { sale, subscriber } = await makeActiveNumber(t.app)
     const agent = await makeStaff(t.app, ['agent'])
     const [msisdn] = await makeRange(t.app, 1)
     const [iccid] = await makeSims(t.app, agent.shopId as string, 1)
-    const res = await post(`/api/v1/numbers/${msisdn}/sell`, agent.token, { iccid, subscriber_id: sale.subscriber_id })
+    // Typed as printed: spaces, dashes and case do not matter.
+    const typed = `${subscriber.kyc_doc_number.slice(0, 2).toLowerCase()}-${subscriber.kyc_doc_number.slice(2)} `
+    const res = await post(`/api/v1/numbers/${msisdn}/sell`, agent.token, {
+      iccid,
+      subscriber_id: sale.subscriber_id,
+      kyc_doc_number: typed,
+    })
     expect(res.statusCode, res.body).toBe(200)
     expect(res.json()).toMatchObject({ msisdn, state: 'active', iccid, subscriber_id: sale.subscriber_id })
     const subscribers = await t.app.db
@@ -194,6 +229,80 @@ describe('POST /api/v1/numbers/:msisdn/sell', () => {
       .where('id', '=', sale.subscriber_id)
       .execute()
     expect(subscribers).toHaveLength(1)
+  })
+
+  it('refuses another document with 403 kyc_mismatch and a risk alert naming the agent and the subscriber', async () => {
+    const { sale } = await makeActiveNumber(t.app)
+    const agent = await makeStaff(t.app, ['agent'])
+    const [msisdn] = await makeRange(t.app, 1)
+    const [iccid] = await makeSims(t.app, agent.shopId as string, 1)
+    const wrong = 'ZZ9876543'
+    const res = await post(`/api/v1/numbers/${msisdn}/sell`, agent.token, {
+      iccid,
+      subscriber_id: sale.subscriber_id,
+      kyc_doc_number: wrong,
+    })
+    expect(res.statusCode, res.body).toBe(403)
+    expect(res.json()).toMatchObject({
+      code: 'kyc_mismatch',
+      details: { subscriber_id: sale.subscriber_id, alert_id: expect.any(String) },
+    })
+    expect(res.body).not.toContain(wrong)
+
+    const alert = await t.app.db
+      .selectFrom('alerts')
+      .selectAll()
+      .where('id', '=', res.json().details.alert_id)
+      .executeTakeFirstOrThrow()
+    expect(alert).toMatchObject({ kind: 'kyc_mismatch', severity: 'risk', staff_id: agent.id, msisdn })
+    expect(alert.attempt).toMatchObject({
+      action: 'sell',
+      subscriber_id: sale.subscriber_id,
+      staff_id: agent.id,
+      username: agent.username,
+    })
+    // Neither the alert nor any audit record keeps the document number that was typed.
+    expect(JSON.stringify(alert)).not.toContain(wrong)
+    const records = await t.app.db
+      .selectFrom('audit_records')
+      .select('envelope')
+      .where('action', '=', 'alert.raised')
+      .where('msisdn', '=', msisdn)
+      .execute()
+    expect(records).toHaveLength(1)
+    expect(JSON.stringify(records)).not.toContain(wrong)
+
+    // Nothing of the sale survives: the number is available, the SIM unused.
+    const row = await t.app.db
+      .selectFrom('numbers')
+      .select('state')
+      .where('msisdn', '=', msisdn)
+      .executeTakeFirstOrThrow()
+    expect(row.state).toBe('available')
+    const sim = await t.app.db.selectFrom('sims').select('state').where('iccid', '=', iccid).executeTakeFirstOrThrow()
+    expect(sim.state).toBe('allocated')
+  })
+
+  it('answers 400 naming kyc_doc_number when an existing subscriber comes without it, or a new one with it', async () => {
+    const { sale } = await makeActiveNumber(t.app)
+    const agent = await makeStaff(t.app, ['agent'])
+    const [msisdn] = await makeRange(t.app, 1)
+    const [iccid] = await makeSims(t.app, agent.shopId as string, 1)
+    const without = await post(`/api/v1/numbers/${msisdn}/sell`, agent.token, {
+      iccid,
+      subscriber_id: sale.subscriber_id,
+    })
+    const stray = await post(`/api/v1/numbers/${msisdn}/sell`, agent.token, {
+      iccid,
+      subscriber: newSubscriber(),
+      kyc_doc_number: 'KH123456',
+    })
+    for (const res of [without, stray]) {
+      expect(res.statusCode, res.body).toBe(400)
+      expect(res.json()).toMatchObject({ code: 'invalid_input', details: { field: 'kyc_doc_number' } })
+    }
+    const alerts = await t.app.db.selectFrom('alerts').select('id').where('msisdn', '=', msisdn).execute()
+    expect(alerts).toEqual([])
   })
 
   it('refuses a SIM of another shop with 409 sim_not_available and leaves the number available', async () => {
@@ -231,7 +340,11 @@ describe('POST /api/v1/numbers/:msisdn/sell', () => {
   it.each([
     [{ iccid: '123', subscriber_id: '0b8f4b8e-6c1a-4d1e-9d0a-3f7c2b1a9e55' }, 'iccid'],
     [{ subscriber_id: '0b8f4b8e-6c1a-4d1e-9d0a-3f7c2b1a9e55' }, 'iccid'],
-    [{ iccid: '8985501000000000001', subscriber_id: 'nope' }, 'subscriber_id'],
+    [{ iccid: '8985501000000000001', subscriber_id: 'nope', kyc_doc_number: 'KH123456' }, 'subscriber_id'],
+    [
+      { iccid: '8985501000000000001', subscriber_id: '0b8f4b8e-6c1a-4d1e-9d0a-3f7c2b1a9e55', kyc_doc_number: 'KH1' },
+      'kyc_doc_number',
+    ],
     [{ iccid: '8985501000000000001', subscriber: { name: 'X' } }, 'subscriber.party_kind'],
     [{ iccid: '8985501000000000001', subscriber: { ...newSubscriber(), language: 'fr' } }, 'subscriber.language'],
     [{ iccid: '8985501000000000001', subscriber: { ...newSubscriber(), name: '   ' } }, 'subscriber.name'],
@@ -276,6 +389,7 @@ describe('POST /api/v1/numbers/:msisdn/sell', () => {
     const noSubscriber = await post(`/api/v1/numbers/${msisdn}/sell`, agent.token, {
       iccid,
       subscriber_id: crypto.randomUUID(),
+      kyc_doc_number: 'KH123456',
     })
     expect(noSubscriber.statusCode).toBe(404)
   })

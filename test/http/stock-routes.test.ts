@@ -185,6 +185,30 @@ describe('SIM stock', () => {
       expect(res.json().details.field).toBe('count')
     }
   })
+
+  // Past 32,768 rows an `IN (…)` list with two parameters a row overflows the protocol's 65,535 bind parameters.
+  it('imports 40,000 SIMs in one file, and refuses the file again with 409', { timeout: 120_000 }, async () => {
+    const rows = 40_000
+    const file = csv(8985507400000000000n, rows)
+    const res = await post('/api/v1/sims/import', { csv: file })
+    expect(res.statusCode, res.body).toBe(200)
+    expect(res.json()).toMatchObject({ imported: rows })
+    const counted = await t.app.db
+      .selectFrom('sims')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('iccid', '>=', '8985507400000000000')
+      .where('iccid', '<=', (8985507400000000000n + BigInt(rows - 1)).toString())
+      .executeTakeFirstOrThrow()
+    expect(Number(counted.n)).toBe(rows)
+
+    // Its first line repeats a SIM now in stock: the whole file is refused.
+    const again = await post('/api/v1/sims/import', { csv: csv(8985507400000000000n + BigInt(rows - 1), rows) })
+    expect(again.statusCode, again.body).toBe(409)
+    expect(again.json()).toMatchObject({
+      code: 'sims_already_imported',
+      details: { existing: [expect.objectContaining({ iccid: (8985507400000000000n + BigInt(rows - 1)).toString() })] },
+    })
+  })
 })
 
 describe('lookup, subscribers, stats and shops', () => {
@@ -235,11 +259,34 @@ describe('lookup, subscribers, stats and shops', () => {
       kyc_doc_last4: '7766',
       alt_contact_masked: '**********78',
     })
-    expect(res.json().custodies).toEqual([expect.objectContaining({ msisdn })])
+    expect(res.json()).toMatchObject({ msisdns_masked: true })
+    expect(res.json().custodies).toEqual([
+      expect.objectContaining({ msisdn: `+855${'*'.repeat(msisdn.length - 7)}${msisdn.slice(-3)}` }),
+    ])
     for (const body of [res.body, sale.body, (await get(`/api/v1/numbers/${msisdn}`)).body]) {
       for (const secret of [hash, 'N0-9988-7766', 'N099887766', 'kyc_doc_hash', 'Sreymom', '+85512345678'])
         expect(body).not.toContain(secret)
     }
+  })
+
+  it('masks the numbers a subscriber held to their last 3 digits for an agent, not for the other roles', async () => {
+    const { msisdn, sale } = await makeActiveNumber(t.app)
+    const url = `/api/v1/subscribers/${sale.subscriber_id}`
+    const masked = (await get(url)).json()
+    expect(masked.msisdns_masked).toBe(true)
+    expect(masked.custodies).toHaveLength(1)
+    expect(masked.custodies[0].msisdn).toMatch(/^\+855\*+\d{3}$/)
+    expect(masked.custodies[0].msisdn.slice(-3)).toBe(msisdn.slice(-3))
+    expect(JSON.stringify(masked)).not.toContain(msisdn.slice(4))
+
+    for (const roles of [['supervisor'], ['compliance_officer'], ['auditor'], ['agent', 'supervisor']] as const) {
+      const viewer = await makeStaff(t.app, [...roles])
+      const res = await get(url, viewer.token)
+      expect(res.statusCode, roles.join()).toBe(200)
+      expect(res.json(), roles.join()).toMatchObject({ msisdns_masked: false, custodies: [{ msisdn }] })
+    }
+    const openapi = (await t.server.inject({ method: 'GET', url: '/openapi.json' })).json()
+    expect(openapi.paths['/api/v1/subscribers/{id}'].get.summary).toMatch(/agent.*masked/)
   })
 
   it('answers 404 for an unknown subscriber and 400 for a malformed id', async () => {

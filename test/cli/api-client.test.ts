@@ -1,0 +1,136 @@
+// The CLI's token goes only where it came from: the token `numguard login` saved is sent to the server it was
+// issued by, never to another one that --url or NUMGUARD_URL names. A recording HTTP server plays both servers.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
+
+const SAVED = 'ngs_saved-token-of-server-a'
+const FRESH = 'ngs_fresh-token-from-sign-in'
+
+interface Seen {
+  server: 'a' | 'b'
+  method: string
+  path: string
+  authorization?: string
+}
+
+let dir: string
+let seen: Seen[] = []
+const servers: Server[] = []
+let urlA: string
+let urlB: string
+let client: typeof import('../../src/cli/api-client.ts')
+
+async function listen(name: 'a' | 'b'): Promise<string> {
+  const server = createServer((req, res) => {
+    seen.push({ server: name, method: req.method ?? '', path: req.url ?? '', authorization: req.headers.authorization })
+    res.setHeader('content-type', 'application/json')
+    if (req.method === 'POST' && req.url === '/api/v1/auth/sign-in') return res.end(JSON.stringify({ token: FRESH }))
+    if (!req.headers.authorization) {
+      res.statusCode = 401
+      return res.end(JSON.stringify({ code: 'unauthenticated', message: 'Sign in first', details: {} }))
+    }
+    res.end(JSON.stringify({ ok: true }))
+  })
+  servers.push(server)
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+}
+
+function saveCredentials(url: string) {
+  mkdirSync(join(dir, 'config', 'numguard'), { recursive: true })
+  writeFileSync(join(dir, 'config', 'numguard', 'credentials.json'), JSON.stringify({ url, token: SAVED }))
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'numguard-api-client-'))
+  // The credentials path is fixed when the module loads.
+  vi.stubEnv('XDG_CONFIG_HOME', join(dir, 'config'))
+  client = await import('../../src/cli/api-client.ts')
+  urlA = await listen('a')
+  urlB = await listen('b')
+})
+
+beforeEach(() => {
+  seen = []
+  vi.stubEnv('XDG_CONFIG_HOME', join(dir, 'config'))
+  vi.stubEnv('NUMGUARD_DATA', join(dir, 'data'))
+  vi.stubEnv('DATABASE_URL', undefined)
+  for (const k of ['NUMGUARD_URL', 'NUMGUARD_TOKEN', 'NUMGUARD_USERNAME', 'NUMGUARD_PASSWORD']) vi.stubEnv(k, undefined)
+  saveCredentials(`${urlA}/`)
+})
+afterEach(() => vi.unstubAllEnvs())
+
+afterAll(async () => {
+  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))))
+  rmSync(dir, { recursive: true, force: true })
+})
+
+const meta = (options: { url?: string; token?: string }) =>
+  client.withApi(options, (api) => api.request<{ ok: boolean }>('GET', '/api/v1/meta'))
+
+describe('the saved token', () => {
+  it('goes to the server it was saved for, whatever trailing slashes either URL has', async () => {
+    await expect(meta({ url: urlA })).resolves.toEqual({ ok: true })
+    await expect(meta({ url: `${urlA}//` })).resolves.toEqual({ ok: true })
+    expect(seen.map((s) => [s.server, s.authorization])).toEqual([
+      ['a', `Bearer ${SAVED}`],
+      ['a', `Bearer ${SAVED}`],
+    ])
+  })
+
+  it('is not sent to another server named by --url or NUMGUARD_URL; the refusal says why', async () => {
+    const byFlag = meta({ url: urlB })
+    await expect(byFlag).rejects.toMatchObject({ status: 401, code: 'unauthenticated' })
+    await expect(byFlag).rejects.toThrow(/token saved by `numguard login` is for .*NUMGUARD_TOKEN/)
+    vi.stubEnv('NUMGUARD_URL', urlB)
+    await expect(meta({})).rejects.toMatchObject({ status: 401 })
+    expect(seen).toHaveLength(2)
+    expect(seen.every((s) => s.server === 'b' && s.authorization === undefined)).toBe(true)
+  })
+
+  it('gives way to --token, NUMGUARD_TOKEN or NUMGUARD_USERNAME/NUMGUARD_PASSWORD for another server', async () => {
+    await expect(meta({ url: urlB, token: 'ngs_given' })).resolves.toEqual({ ok: true })
+    vi.stubEnv('NUMGUARD_TOKEN', 'ngs_from_env')
+    await expect(meta({ url: urlB })).resolves.toEqual({ ok: true })
+    vi.stubEnv('NUMGUARD_TOKEN', undefined)
+    vi.stubEnv('NUMGUARD_USERNAME', 'ops.admin')
+    vi.stubEnv('NUMGUARD_PASSWORD', 'a-long-password')
+    await expect(meta({ url: urlB })).resolves.toEqual({ ok: true })
+    expect(seen.map((s) => [s.server, s.method, s.path, s.authorization])).toEqual([
+      ['b', 'GET', '/api/v1/meta', 'Bearer ngs_given'],
+      ['b', 'GET', '/api/v1/meta', 'Bearer ngs_from_env'],
+      ['b', 'POST', '/api/v1/auth/sign-in', undefined],
+      ['b', 'GET', '/api/v1/meta', `Bearer ${FRESH}`],
+    ])
+    expect(JSON.stringify(seen)).not.toContain(SAVED)
+  })
+})
+
+describe('chooseToken', () => {
+  const saved = { url: 'https://numguard.example.com/', token: SAVED }
+
+  it('matches URLs by scheme, host, port and path, ignoring trailing slashes and the case of the host', () => {
+    expect(client.chooseToken('https://NUMGUARD.example.com', { saved }).token).toBe(SAVED)
+    expect(client.chooseToken('https://numguard.example.com///', { saved }).token).toBe(SAVED)
+    for (const other of [
+      'http://numguard.example.com',
+      'https://numguard.example.com:8443',
+      'https://numguard.example.com.evil.test',
+      'https://evil.test/?https://numguard.example.com',
+    ])
+      expect(client.chooseToken(other, { saved }), other).toEqual({ withheldFor: saved.url })
+  })
+
+  it('prefers a given token, and lends the saved one to a server of this process only', () => {
+    expect(client.chooseToken('http://elsewhere', { token: 'ngs_a', envToken: 'ngs_b', saved })).toEqual({
+      token: 'ngs_a',
+    })
+    expect(client.chooseToken('http://elsewhere', { envToken: 'ngs_b', saved })).toEqual({ token: 'ngs_b' })
+    expect(client.chooseToken('http://127.0.0.1:41234', { saved, ownServer: true })).toEqual({ token: SAVED })
+    expect(client.chooseToken('http://elsewhere', { saved: {} })).toEqual({})
+  })
+})
