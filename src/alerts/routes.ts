@@ -33,7 +33,11 @@ export async function alertRoutes(server: FastifyInstance, app: App) {
       if (before && !(before.getUTCFullYear() >= 1 && before.getUTCFullYear() <= 9999)) {
         throw new ValidationError('before', 'before must be a date-time such as 2026-03-01T00:00:00Z')
       }
-      const items = await listAlerts(app.db, { ...q, msisdn: q.msisdn ? msisdnFromParam(q.msisdn) : undefined, before })
+      const items = await listAlerts(app.db, {
+        ...q,
+        msisdn: q.msisdn ? msisdnFromParam(q.msisdn, app.config.country) : undefined,
+        before,
+      })
       return { items }
     },
   )

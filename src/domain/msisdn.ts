@@ -1,4 +1,4 @@
-import { Metadata, parsePhoneNumberFromString } from 'libphonenumber-js/max'
+import { getCountryCallingCode, Metadata, parsePhoneNumberFromString } from 'libphonenumber-js/max'
 import { ValidationError } from './errors.ts'
 
 const MOBILE_TYPES = new Set(['MOBILE', 'FIXED_LINE_OR_MOBILE'])
@@ -17,6 +17,25 @@ export function parseMsisdn(input: unknown, field = 'msisdn'): string {
     throw new ValidationError(field, `${text} is not a mobile number`, { type: type ?? 'unknown' })
   }
   return parsed.number
+}
+
+/**
+ * How people type a number they look up: `+85512000015`, `85512000015`, or nationally `012 000 015` (read in the
+ * operator's country). Returns E.164 digits with `+`; it does not judge validity (the lookup does, by finding it).
+ */
+export function normaliseMsisdnInput(text: string, country: string): string {
+  const compact = text.replace(/[\s().-]/g, '')
+  if (compact.startsWith('+')) return compact
+  if (compact.startsWith('0')) return parsePhoneNumberFromString(compact, country as never)?.number ?? `+${compact}`
+  return `+${compact}`
+}
+
+/** The start of a number, typed either way: `012` and `85512` both become `+85512` in Cambodia. */
+export function normaliseMsisdnPrefix(text: string, country: string): string {
+  const compact = text.replace(/[\s().-]/g, '')
+  if (compact.startsWith('+')) return compact
+  if (compact.startsWith('0')) return `+${getCountryCallingCode(country as never)}${compact.slice(1)}`
+  return `+${compact}`
 }
 
 export function isMsisdnLike(text: string): boolean {

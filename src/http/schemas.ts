@@ -1,3 +1,4 @@
+import { normaliseMsisdnInput } from '../domain/msisdn.ts'
 // Shared JSON-schema pieces: they validate requests and describe them in /openapi.json.
 
 export const errorSchema = {
@@ -18,7 +19,7 @@ export const errorResponses = {
   409: errorSchema,
 } as const
 
-export const msisdnPattern = '^\\+?[1-9][0-9]{6,14}$'
+export const msisdnPattern = '^\\+?[0-9]{6,15}$'
 
 export const msisdnParams = {
   type: 'object',
@@ -34,9 +35,9 @@ export const idParams = {
 
 export const limitQuery = { type: 'integer', minimum: 1, maximum: 500, default: 50 } as const
 
-/** `+855…` and `855…` name the same number in a URL. */
-export function msisdnFromParam(value: string): string {
-  return value.startsWith('+') ? value : `+${value}`
+/** `+855…`, `855…` and the national `012…` name the same number in a URL or a query. */
+export function msisdnFromParam(value: string, country: string): string {
+  return normaliseMsisdnInput(value, country)
 }
 
 export const anyObject = { type: 'object', additionalProperties: true } as const

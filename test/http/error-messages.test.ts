@@ -56,3 +56,33 @@ describe('ranges of another country', () => {
     expect(res.json().message).toContain('this operator imports numbers of KH')
   })
 })
+
+describe('numbers typed the way shop staff write them', () => {
+  it('finds +85512100000 by its national form 012 100 000, and lists by a national prefix', async () => {
+    const agent = await makeStaff(t.app, ['agent'])
+    await t.server.inject({
+      method: 'POST',
+      url: '/api/v1/ranges',
+      headers: auth(token),
+      payload: { first: '+85512100000', last: '+85512100009' },
+    })
+    const found = await t.server.inject({
+      method: 'GET',
+      url: '/api/v1/lookup?q=012%20100%20000',
+      headers: auth(agent.token),
+    })
+    expect(found.json()).toEqual({ kind: 'number', id: '+85512100000' })
+    const page = await t.server.inject({ method: 'GET', url: '/api/v1/numbers/012100001', headers: auth(agent.token) })
+    expect(page.json()).toMatchObject({ msisdn: '+85512100001' })
+    const listed = await t.server.inject({
+      method: 'GET',
+      url: '/api/v1/numbers?prefix=01210000&limit=3',
+      headers: auth(agent.token),
+    })
+    expect(listed.json().items.map((n: { msisdn: string }) => n.msisdn)).toEqual([
+      '+85512100000',
+      '+85512100001',
+      '+85512100002',
+    ])
+  })
+})
