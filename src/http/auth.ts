@@ -62,6 +62,9 @@ export function installAuth(server: FastifyInstance, app: App, routes: DeclaredR
       return
     }
     for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push({ method, url: route.url, access })
+    // The OpenAPI document states the same rule: public routes need nothing, machine routes their scope.
+    if (access.auth === 'public') route.schema = { ...route.schema, security: [] }
+    if (access.auth === 'machine') route.schema = { ...route.schema, security: [{ client: [access.scope] }] }
   })
 
   // onRequest runs before the body is parsed: no session is a 401 and a wrong role a 403, whatever the body.

@@ -200,6 +200,9 @@ describe('operations routes', () => {
       const op = doc.paths[path]?.[route.method.toLowerCase()]
       expect(op, `${route.method} ${path}`).toBeDefined()
       expect(typeof op.responses).toBe('object')
+      // Public routes say they need no credentials; the others inherit the document's session requirement.
+      if (route.access.auth === 'public') expect(op.security, `${route.method} ${path}`).toEqual([])
+      else expect(op.security).toBeUndefined()
       for (const name of [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1])) {
         expect(op.parameters, `${path} declares {${name}}`).toContainEqual(
           expect.objectContaining({ in: 'path', name, required: true }),
