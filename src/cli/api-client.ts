@@ -5,22 +5,15 @@ import { loadConfig } from '../config.ts'
 import { readLock } from '../db/lock.ts'
 import { buildServer } from '../http/server.ts'
 import { openApp } from '../runtime.ts'
+import { ApiError, CliError, connectReason } from './errors.ts'
 
-export class ApiError extends Error {
-  readonly code: string
-  readonly status: number
-  readonly details: unknown
-  constructor(status: number, body: { code?: string; message?: string; details?: unknown }) {
-    super(body.message ?? `HTTP ${status}`)
-    this.status = status
-    this.code = body.code ?? 'http_error'
-    this.details = body.details
-  }
-}
+export { ApiError } from './errors.ts'
 
 export interface ApiOptions {
   url?: string
   token?: string
+  /** Send no credentials and sign in as nobody (`numguard login` signs in itself). */
+  anonymous?: boolean
 }
 
 const CREDENTIALS = join(process.env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'numguard', 'credentials.json')
@@ -65,9 +58,29 @@ export function chooseToken(
   return { withheldFor: saved.url ?? 'an unknown server' }
 }
 
+/** Where the token a request carries came from, to say what to do when the server does not accept it. */
+export type TokenSource = 'flag' | 'env' | 'saved' | 'sign-in'
+
+/**
+ * fetch fails with `TypeError: fetch failed` and the reason as its cause; that becomes `cannot reach numguard at
+ * URL: connection refused`. Anything else is not a network failure and stays what it is.
+ */
+export function networkError(url: string, err: unknown, during?: string): Error {
+  if (err instanceof DOMException && (err.name === 'TimeoutError' || err.name === 'AbortError'))
+    return new CliError(`numguard at ${url} did not answer in time${during ? ` ${during}` : ''}`)
+  if (!(err instanceof TypeError) || !('cause' in err)) return err as Error
+  const reason = connectReason(err.cause) ?? err.message
+  return new CliError(
+    during
+      ? `lost the connection to numguard at ${url} ${during}: ${reason}`
+      : `cannot reach numguard at ${url}: ${reason}`,
+  )
+}
+
 export class Api {
   readonly url: string
   token?: string
+  tokenSource?: TokenSource
   /** Where the saved token that was not sent here belongs; named when the server asks for credentials. */
   withheldFor?: string
   constructor(url: string, token?: string, withheldFor?: string) {
@@ -89,27 +102,88 @@ export class Api {
     }
   }
 
-  async request<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
-    const res = await this.raw(method, path, body, headers)
-    const text = await res.text()
-    const json = text ? JSON.parse(text) : null
-    if (!res.ok) {
-      const body = json ?? {}
-      if (res.status === 401 && !this.token && this.withheldFor) {
-        body.message = `${body.message ?? 'Sign in first'} (the token saved by \`numguard login\` is for ${this.withheldFor}, not ${this.url}, and is not sent to another server: pass --token or set NUMGUARD_TOKEN, or NUMGUARD_USERNAME and NUMGUARD_PASSWORD, or run \`numguard login --url ${this.url}\`)`
-      }
-      throw new ApiError(res.status, body)
-    }
+  async request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+    signal?: AbortSignal,
+  ): Promise<T> {
+    const res = await this.raw(method, path, body, headers, signal)
+    const json = await this.readJson(res)
+    if (!res.ok) throw this.refusal(res.status, json, path)
     return json as T
   }
 
-  raw(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
-    return fetch(this.url + path, {
-      method,
-      headers: this.headers(body === undefined ? headers : { 'content-type': 'application/json', ...headers }),
-      body: body === undefined ? undefined : JSON.stringify(body),
-    })
+  /** The body of a response as JSON; a body that is not JSON means the URL is not a numguard server. */
+  async readJson(res: Response): Promise<unknown> {
+    let text: string
+    try {
+      text = await res.text()
+    } catch (err) {
+      throw networkError(this.url, err, 'while reading its answer')
+    }
+    if (!text) return null
+    try {
+      return JSON.parse(text)
+    } catch {
+      throw new CliError(
+        `${this.url} did not answer like a numguard server (HTTP ${res.status}, ${res.headers.get('content-type') ?? 'no content type'})`,
+      )
+    }
   }
+
+  /** The error for a refused request, with what to do when it is for want of credentials. */
+  refusal(status: number, json: unknown, path = ''): ApiError {
+    const body = (json && typeof json === 'object' ? { ...json } : {}) as {
+      code?: string
+      message?: string
+      details?: unknown
+    }
+    const hint = status === 401 && path !== '/api/v1/auth/sign-in' ? this.signInHint() : undefined
+    if (hint) body.message = `${body.message ?? 'Sign in first'} (${hint})`
+    return new ApiError(status, body)
+  }
+
+  private signInHint(): string {
+    if (!this.token && this.withheldFor)
+      return `the token saved by \`numguard login\` is for ${this.withheldFor}, not ${this.url}, and is not sent to another server: pass --token or set NUMGUARD_TOKEN, or NUMGUARD_USERNAME and NUMGUARD_PASSWORD, or run \`numguard login --url ${this.url}\``
+    if (!this.token)
+      return 'run `numguard login -u USER`, or set NUMGUARD_USERNAME and NUMGUARD_PASSWORD, or pass --token'
+    if (this.tokenSource === 'saved')
+      return 'the token saved by `numguard login` has expired or was revoked: run `numguard login` again'
+    if (this.tokenSource === 'flag' || this.tokenSource === 'env')
+      return `the token given by ${this.tokenSource === 'flag' ? '--token' : 'NUMGUARD_TOKEN'} is not accepted: it has expired, was revoked or is not a staff session`
+    return ''
+  }
+
+  async raw(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+    signal?: AbortSignal,
+  ): Promise<Response> {
+    try {
+      return await fetch(this.url + path, {
+        method,
+        headers: this.headers(body === undefined ? headers : { 'content-type': 'application/json', ...headers }),
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal,
+      })
+    } catch (err) {
+      throw networkError(this.url, err)
+    }
+  }
+}
+
+function checkUrl(url: string): void {
+  let parsed: URL | undefined
+  try {
+    parsed = new URL(url)
+  } catch {}
+  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:'))
+    throw new CliError(`${url} is not the URL of a numguard server; give one such as http://127.0.0.1:3000`)
 }
 
 /**
@@ -119,17 +193,14 @@ export class Api {
  */
 export async function withApi<T>(options: ApiOptions, action: (api: Api) => Promise<T>): Promise<T> {
   const config = loadConfig()
-  const saved = savedCredentials()
-  const tokenFor = (url: string, ownServer = false) =>
-    chooseToken(url, { token: options.token, envToken: process.env.NUMGUARD_TOKEN, saved, ownServer })
   const running = config.databaseUrl ? null : readLock(resolve(config.dataDir))
   const url = options.url ?? process.env.NUMGUARD_URL ?? running?.url
   if (url) {
-    const { token, withheldFor } = tokenFor(url)
-    return action(await signedIn(new Api(url, token, withheldFor)))
+    checkUrl(url)
+    return inSession(new Api(url), options, false, action)
   }
   if (running)
-    throw new Error(
+    throw new CliError(
       `numguard (pid ${running.pid}) holds ${config.dataDir} but has not said where it listens; pass --url`,
     )
   const opened = await openApp({ ...config, logLevel: 'warn' })
@@ -138,18 +209,106 @@ export async function withApi<T>(options: ApiOptions, action: (api: Api) => Prom
     const address = await server.listen({ host: '127.0.0.1', port: 0 })
     opened.setUrl(address)
     // This process's own server on the local database: the saved token goes nowhere else by going there.
-    return await action(await signedIn(new Api(address, tokenFor(address, true).token)))
+    return await inSession(new Api(address), options, true, action)
   } finally {
     await server.close()
     await opened.close()
   }
 }
 
-/** Uses the given (or applicable saved) token, or signs in with NUMGUARD_USERNAME / NUMGUARD_PASSWORD. */
-async function signedIn(api: Api): Promise<Api> {
-  const { NUMGUARD_USERNAME: username, NUMGUARD_PASSWORD: password } = process.env
-  if (!api.token && username && password) {
-    api.token = (await api.request<{ token: string }>('POST', '/api/v1/auth/sign-in', { username, password })).token
+/** Runs the action as the staff member the credentials name, and ends a session the CLI opened itself. */
+async function inSession<T>(api: Api, options: ApiOptions, ownServer: boolean, action: (api: Api) => Promise<T>) {
+  if (options.anonymous) return action(api)
+  const signOut = await authenticate(api, options, ownServer)
+  if (!signOut) return action(api)
+  const onSignal = (signal: NodeJS.Signals) => {
+    void signOut().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143))
   }
-  return api
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
+  try {
+    return await action(api)
+  } finally {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+    await signOut()
+  }
+}
+
+interface StaffSummary {
+  username?: string
+  roles?: string[]
+}
+
+/** `numguard: acting as inventory (inventory_manager)`, on stderr: stdout stays the command's output. */
+function announce(staff: StaffSummary | undefined, fallback?: string): void {
+  const username = staff?.username ?? fallback
+  if (!username) return
+  const roles = Array.isArray(staff?.roles) && staff.roles.length ? ` (${staff.roles.join(', ')})` : ''
+  console.error(`numguard: acting as ${username}${roles}`)
+}
+
+/**
+ * Chooses who acts: --token or NUMGUARD_TOKEN; else NUMGUARD_USERNAME/NUMGUARD_PASSWORD, signed in for this command
+ * only; else the token `numguard login` saved (for this server). Says who that is, once. Returns how to end the
+ * session when this command opened it.
+ */
+async function authenticate(
+  api: Api,
+  options: ApiOptions,
+  ownServer: boolean,
+): Promise<(() => Promise<void>) | undefined> {
+  const { NUMGUARD_USERNAME: username, NUMGUARD_PASSWORD: password, NUMGUARD_TOKEN: envToken } = process.env
+  const explicit = options.token ?? envToken
+  if (!explicit && username && password) {
+    let out: { token: string; staff?: StaffSummary }
+    try {
+      out = await api.request('POST', '/api/v1/auth/sign-in', { username, password })
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err
+      throw new ApiError(err.status, {
+        code: err.code,
+        message: `signing in as ${username} (NUMGUARD_USERNAME, NUMGUARD_PASSWORD): ${err.message}`,
+        details: err.details,
+      })
+    }
+    api.token = out.token
+    api.tokenSource = 'sign-in'
+    announce(out.staff, username)
+    return once(() => signOutOf(api, out.token))
+  }
+  const chosen = chooseToken(api.url, { token: options.token, envToken, saved: savedCredentials(), ownServer })
+  api.token = chosen.token
+  api.withheldFor = chosen.withheldFor
+  api.tokenSource = options.token ? 'flag' : envToken ? 'env' : chosen.token ? 'saved' : undefined
+  if (api.token) {
+    try {
+      announce((await api.request<{ staff?: StaffSummary }>('GET', '/api/v1/auth/me'))?.staff)
+    } catch (err) {
+      // A token the server does not take (expired, revoked, a machine's): the command's own request says so.
+      if (!(err instanceof ApiError)) throw err
+    }
+  }
+  return undefined
+}
+
+function once(fn: () => Promise<void>): () => Promise<void> {
+  let done: Promise<void> | undefined
+  return () => {
+    done ??= fn()
+    return done
+  }
+}
+
+/** Ends a session this command opened; a failure is reported, not fatal (the session expires by itself). */
+async function signOutOf(api: Api, token: string): Promise<void> {
+  api.token = token
+  try {
+    await api.request('POST', '/api/v1/auth/sign-out', undefined, {}, AbortSignal.timeout(5_000))
+  } catch (err) {
+    const why = err instanceof ApiError ? `${err.message} [${err.code}]` : (err as Error).message
+    console.error(`numguard: could not sign out (${why}); the session ends by itself within 12 hours`)
+  } finally {
+    api.token = undefined
+  }
 }

@@ -1,12 +1,11 @@
 import { Command, InvalidArgumentError } from 'commander'
 import { loadConfig } from '../config.ts'
-import { DataDirInUseError } from '../db/lock.ts'
 import { isSeeded, seedDemo } from '../demo/seed.ts'
-import { DomainError } from '../domain/errors.ts'
 import { openApp, StartupRefusedError } from '../runtime.ts'
 import { adminCommands } from './admin.ts'
-import { ApiError } from './api-client.ts'
 import * as cmd from './commands.ts'
+import { describeFailure } from './errors.ts'
+import { demoSummaryText } from './format.ts'
 import { serve } from './serve.ts'
 
 const program = new Command('numguard')
@@ -15,20 +14,28 @@ const program = new Command('numguard')
     '--url <url>',
     'a running numguard server (default: NUMGUARD_URL, or the one holding the data directory, or one started for this command)',
   )
-  .option('--token <token>', 'a staff session token (default: NUMGUARD_TOKEN or the one saved by `numguard login`)')
-  .showHelpAfterError()
+  .option(
+    '--token <token>',
+    'a staff session token (default: NUMGUARD_TOKEN, then NUMGUARD_USERNAME/NUMGUARD_PASSWORD, then the token saved by `numguard login`)',
+  )
 
 const globals = () => program.opts<cmd.GlobalOptions>()
 const positive = (v: string) => {
   const n = Number(v)
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive whole number')
+  if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n <= 0)
+    throw new InvalidArgumentError('It must be a whole number of 1 or more.')
+  return n
+}
+const port = (v: string) => {
+  const n = Number(v)
+  if (!/^\d+$/.test(v.trim()) || n > 65535) throw new InvalidArgumentError('It must be a TCP port, 0 to 65535.')
   return n
 }
 
 program
   .command('serve')
   .description('run the server, the console and the worker in one process')
-  .option('-p, --port <port>', 'TCP port (default: PORT or 3000)', Number)
+  .option('-p, --port <port>', 'TCP port (default: PORT or 3000; 0 picks a free one)', port)
   .option('--host <host>', 'address to listen on (default: HOST or 127.0.0.1)')
   .option('--no-worker', 'do not run the worker loop in this process')
   .action((o) => serve({ port: o.port, host: o.host, worker: o.worker }))
@@ -52,7 +59,7 @@ demo
     const opened = await openApp(config)
     try {
       if (await isSeeded(opened.app.db)) return console.log('the demo data set is already loaded')
-      console.log(JSON.stringify(await seedDemo(opened.app.deps), null, 2))
+      console.log(demoSummaryText(await seedDemo(opened.app.deps)))
     } finally {
       await opened.close()
     }
@@ -62,7 +69,7 @@ program
   .command('login')
   .description('sign in as a staff member and save the session token for later commands')
   .requiredOption('-u, --username <username>')
-  .option('--password <password>', 'default: NUMGUARD_PASSWORD')
+  .option('--password <password>', 'default: NUMGUARD_PASSWORD, else asked for on the terminal')
   .action((o) => cmd.login({ ...globals(), ...o }))
 
 adminCommands(program, globals)
@@ -71,21 +78,29 @@ program
   .command('import-range <first> <last>')
   .description('import a range of mobile numbers, e.g. +85512000000 +85512099999')
   .option('-c, --category <category>', 'standard or golden', 'standard')
-  .action((first, last, o) => cmd.importRange({ ...globals(), first, last, category: o.category }))
+  .option('--json', 'print the result as JSON')
+  .action((first, last, o) => cmd.importRange({ ...globals(), first, last, category: o.category, json: o.json }))
 
 program
   .command('import-sims <file>')
-  .description('import SIM stock from a CSV file of iccid,imsi lines')
+  .description(
+    'import SIM stock from a CSV file of iccid,imsi lines: the whole file is checked first, then sent 10,000 SIMs at a time',
+  )
   .action((file) => cmd.importSims({ ...globals(), file }))
 
 program
-  .command('allocate-sims <shop> <count>')
+  .command('allocate-sims')
   .description('allocate SIMs from stock to a shop')
-  .action((shop, count) => cmd.allocateSims({ ...globals(), shop, count: positive(count) }))
+  .argument('<shop>', 'the shop id, e.g. kampot')
+  .argument('<count>', 'how many SIMs', positive)
+  .option('--json', 'print the result as JSON')
+  .action((shop, count, o) => cmd.allocateSims({ ...globals(), shop, count, json: o.json }))
 
 program
   .command('lookup <query>')
-  .description('show a number (MSISDN), a SIM (ICCID) or a subscriber (id) with its whole history')
+  .description(
+    'show a number (MSISDN, international or national), a SIM (ICCID) or a subscriber (id) with its whole history',
+  )
   .option('--json', 'print JSON')
   .action((query, o) => cmd.lookup({ ...globals(), query, json: o.json }))
 
@@ -93,22 +108,34 @@ const clock = program.command('clock').description('the demo clock')
 clock
   .command('show')
   .description("print numguard's current time")
-  .action(() => cmd.clockShow(globals()))
+  .option('--json', 'print JSON')
+  .action((o) => cmd.clockShow({ ...globals(), json: o.json }))
 clock
   .command('advance <duration>')
   .description('move the demo clock forward, e.g. 30d, 12h (demo mode only)')
-  .action((by) => cmd.clockAdvance({ ...globals(), by }))
+  .option('--json', 'print JSON')
+  .action((by, o) => cmd.clockAdvance({ ...globals(), by, json: o.json }))
+
+/** Commander's own errors (a bad argument, an unknown option) as one `numguard: …` line naming the command's help. */
+function oneLineErrors(command: Command, path: string[] = []): void {
+  const help = ['numguard', ...path, '--help'].join(' ')
+  command.configureOutput({
+    outputError: (text, write) =>
+      write(
+        `numguard: ${text
+          .trim()
+          .replace(/^error: /, '')
+          .replace(/\s*\n\s*/g, ' ')} (see ${help})\n`,
+      ),
+  })
+  for (const sub of command.commands) oneLineErrors(sub, [...path, sub.name()])
+}
+oneLineErrors(program)
 
 try {
   await program.parseAsync()
 } catch (err) {
-  if (err instanceof ApiError)
-    console.error(
-      `numguard: ${err.message} [${err.code}]${err.details && Object.keys(err.details).length ? ` ${JSON.stringify(err.details)}` : ''}`,
-    )
-  else if (err instanceof DomainError) console.error(`numguard: ${err.message} [${err.code}]`)
-  else if (err instanceof DataDirInUseError || err instanceof StartupRefusedError)
-    console.error(`numguard: ${err.message}`)
-  else console.error(err)
+  const { text } = describeFailure(err)
+  console.error(text)
   process.exitCode = 1
 }

@@ -1,15 +1,52 @@
+import { createServer } from 'node:net'
+import { resolve } from 'node:path'
 import type { App } from '../app.ts'
 import { loadConfig } from '../config.ts'
+import { readLock } from '../db/lock.ts'
 import { DEMO_CREDENTIALS, isSeeded, seedDemo } from '../demo/seed.ts'
 import { buildServer } from '../http/server.ts'
 import { openApp } from '../runtime.ts'
 import { startWorker } from '../worker/loop.ts'
+import { CliError } from './errors.ts'
+import { demoSummaryText } from './format.ts'
+
+/** Why the server cannot listen, in a line: `port 3000 is in use; set PORT or pass --port`. */
+function listenError(err: unknown, host: string, port: number): Error {
+  switch ((err as NodeJS.ErrnoException).code) {
+    case 'EADDRINUSE':
+      return new CliError(`port ${port} is in use; set PORT or pass --port`)
+    case 'EACCES':
+      return new CliError(`port ${port} needs privileges this process does not have; set PORT or pass --port`)
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new CliError(`cannot listen on ${host}: no such address here; set HOST or pass --host`)
+    default:
+      return err as Error
+  }
+}
+
+/** Tries the address before the database is opened and demo data loaded, so a port in use fails at once. */
+function probe(host: string, port: number): Promise<void> {
+  if (port === 0) return Promise.resolve()
+  return new Promise((resolve, reject) => {
+    const s = createServer()
+    s.once('error', (err) => reject(listenError(err, host, port)))
+    s.listen({ host, port, exclusive: true }, () => s.close(() => resolve()))
+  })
+}
 
 export async function serve(options: { port?: number; host?: string; worker: boolean }): Promise<void> {
   const config = loadConfig()
   if (options.port !== undefined) config.port = options.port
   if (options.host) config.host = options.host
   const started = Date.now()
+  try {
+    await probe(config.host, config.port)
+  } catch (err) {
+    // A second numguard on this data directory is most likely what holds the port: openApp says which process.
+    if (config.databaseUrl || !readLock(resolve(config.dataDir))) throw err
+  }
   const opened = await openApp(config)
   const { app } = opened
   const { server } = await buildServer(app)
@@ -17,14 +54,7 @@ export async function serve(options: { port?: number; host?: string; worker: boo
   // when asked (`numguard demo seed`), so a forgotten NUMGUARD_MODE never fills a real database with demo accounts.
   if (config.mode === 'demo' && app.database.kind === 'pglite' && !(await isSeeded(app.db))) {
     console.log('numguard: loading the demo data set (first start only)…')
-    const summary = await seedDemo(app.deps)
-    const states = Object.entries(summary.numbers.byState)
-      .filter(([, n]) => n > 0)
-      .map(([s, n]) => `${n.toLocaleString('en')} ${s}`)
-    console.log(
-      `numguard: demo data loaded: ${summary.numbers.total.toLocaleString('en')} numbers (${states.join(', ')}), ` +
-        `${summary.subscribers.toLocaleString('en')} subscribers, ${summary.sims.total.toLocaleString('en')} SIMs, ${summary.staff} staff`,
-    )
+    console.log(`numguard: ${demoSummaryText(await seedDemo(app.deps))}`)
   }
   const worker = options.worker ? startWorker(app) : undefined
   let url: string
@@ -33,7 +63,7 @@ export async function serve(options: { port?: number; host?: string; worker: boo
   } catch (err) {
     await worker?.stop()
     await opened.close()
-    throw err
+    throw listenError(err, config.host, config.port)
   }
   opened.setUrl(url)
   printBanner(app, url, Date.now() - started)

@@ -28,11 +28,18 @@ async function listen(name: 'a' | 'b'): Promise<string> {
   const server = createServer((req, res) => {
     seen.push({ server: name, method: req.method ?? '', path: req.url ?? '', authorization: req.headers.authorization })
     res.setHeader('content-type', 'application/json')
-    if (req.method === 'POST' && req.url === '/api/v1/auth/sign-in') return res.end(JSON.stringify({ token: FRESH }))
+    if (req.method === 'POST' && req.url === '/api/v1/auth/sign-in')
+      return res.end(JSON.stringify({ token: FRESH, staff: { username: 'ops.admin', roles: ['admin'] } }))
     if (!req.headers.authorization) {
       res.statusCode = 401
       return res.end(JSON.stringify({ code: 'unauthenticated', message: 'Sign in first', details: {} }))
     }
+    if (req.method === 'POST' && req.url === '/api/v1/auth/sign-out') {
+      res.statusCode = 204
+      return res.end()
+    }
+    if (req.url === '/api/v1/auth/me')
+      return res.end(JSON.stringify({ staff: { username: 'token.holder', roles: ['agent'] }, session: {} }))
     res.end(JSON.stringify({ ok: true }))
   })
   servers.push(server)
@@ -56,13 +63,18 @@ beforeAll(async () => {
 
 beforeEach(() => {
   seen = []
+  // Each command says who acts on stderr; not wanted in the test output.
+  vi.spyOn(console, 'error').mockImplementation(() => {})
   vi.stubEnv('XDG_CONFIG_HOME', join(dir, 'config'))
   vi.stubEnv('NUMGUARD_DATA', join(dir, 'data'))
   vi.stubEnv('DATABASE_URL', undefined)
   for (const k of ['NUMGUARD_URL', 'NUMGUARD_TOKEN', 'NUMGUARD_USERNAME', 'NUMGUARD_PASSWORD']) vi.stubEnv(k, undefined)
   saveCredentials(`${urlA}/`)
 })
-afterEach(() => vi.unstubAllEnvs())
+afterEach(() => {
+  vi.unstubAllEnvs()
+  vi.restoreAllMocks()
+})
 
 afterAll(async () => {
   await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))))
@@ -76,9 +88,12 @@ describe('the saved token', () => {
   it('goes to the server it was saved for, whatever trailing slashes either URL has', async () => {
     await expect(meta({ url: urlA })).resolves.toEqual({ ok: true })
     await expect(meta({ url: `${urlA}//` })).resolves.toEqual({ ok: true })
-    expect(seen.map((s) => [s.server, s.authorization])).toEqual([
-      ['a', `Bearer ${SAVED}`],
-      ['a', `Bearer ${SAVED}`],
+    // Each command first asks who the token's holder is, to say who acts.
+    expect(seen.map((s) => [s.server, s.path, s.authorization])).toEqual([
+      ['a', '/api/v1/auth/me', `Bearer ${SAVED}`],
+      ['a', '/api/v1/meta', `Bearer ${SAVED}`],
+      ['a', '/api/v1/auth/me', `Bearer ${SAVED}`],
+      ['a', '/api/v1/meta', `Bearer ${SAVED}`],
     ])
   })
 
@@ -101,12 +116,44 @@ describe('the saved token', () => {
     vi.stubEnv('NUMGUARD_PASSWORD', 'a-long-password')
     await expect(meta({ url: urlB })).resolves.toEqual({ ok: true })
     expect(seen.map((s) => [s.server, s.method, s.path, s.authorization])).toEqual([
+      ['b', 'GET', '/api/v1/auth/me', 'Bearer ngs_given'],
       ['b', 'GET', '/api/v1/meta', 'Bearer ngs_given'],
+      ['b', 'GET', '/api/v1/auth/me', 'Bearer ngs_from_env'],
       ['b', 'GET', '/api/v1/meta', 'Bearer ngs_from_env'],
       ['b', 'POST', '/api/v1/auth/sign-in', undefined],
       ['b', 'GET', '/api/v1/meta', `Bearer ${FRESH}`],
+      // The session the CLI opened for the command is closed at its end.
+      ['b', 'POST', '/api/v1/auth/sign-out', `Bearer ${FRESH}`],
     ])
     expect(JSON.stringify(seen)).not.toContain(SAVED)
+    // Once per command, on stderr: who acts, as /api/v1/auth/me or the sign-in says.
+    expect(vi.mocked(console.error).mock.calls).toEqual([
+      ['numguard: acting as token.holder (agent)'],
+      ['numguard: acting as token.holder (agent)'],
+      ['numguard: acting as ops.admin (admin)'],
+    ])
+  })
+
+  it('gives way to NUMGUARD_USERNAME/NUMGUARD_PASSWORD even on the server it was saved for; that session is closed', async () => {
+    vi.stubEnv('NUMGUARD_USERNAME', 'ops.admin')
+    vi.stubEnv('NUMGUARD_PASSWORD', 'a-long-password')
+    await expect(meta({ url: urlA })).resolves.toEqual({ ok: true })
+    expect(seen.map((s) => [s.server, s.method, s.path, s.authorization])).toEqual([
+      ['a', 'POST', '/api/v1/auth/sign-in', undefined],
+      ['a', 'GET', '/api/v1/meta', `Bearer ${FRESH}`],
+      ['a', 'POST', '/api/v1/auth/sign-out', `Bearer ${FRESH}`],
+    ])
+  })
+
+  it('closes the session it opened even when the command fails', async () => {
+    vi.stubEnv('NUMGUARD_USERNAME', 'ops.admin')
+    vi.stubEnv('NUMGUARD_PASSWORD', 'a-long-password')
+    const failing = client.withApi({ url: urlB }, async (api) => {
+      await api.request('GET', '/api/v1/meta')
+      throw new Error('the command failed')
+    })
+    await expect(failing).rejects.toThrow('the command failed')
+    expect(seen.map((s) => s.path)).toEqual(['/api/v1/auth/sign-in', '/api/v1/meta', '/api/v1/auth/sign-out'])
   })
 })
 
