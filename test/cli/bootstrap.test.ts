@@ -1,19 +1,15 @@
 // The first start of an empty installation, as an operator runs it: `numguard staff bootstrap-admin` straight on
 // the database, once; then shops, staff and machine clients through the API as that admin.
-import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { hostname, tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../src/config.ts'
 import { buildServer } from '../../src/http/server.ts'
 import { openApp } from '../../src/runtime.ts'
 import { envelopeOf } from '../http/support.ts'
+import { cliEnv, numguard as run } from './support.ts'
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-const NODE = join(ROOT, 'node_modules', '.bin', 'node')
-const CLI = join(ROOT, 'bin', 'numguard.mjs')
 // The first command migrates a fresh embedded database: seconds when idle, more on a busy machine.
 const COMMAND_MS = 90_000
 
@@ -23,53 +19,9 @@ const AGENT = { username: 'agent.kampot1', password: 'agent-kampot-password' }
 let dataDir: string
 let configDir: string
 
-function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env }
-  // Nothing of the developer's own setup may leak in: these commands run on their own embedded database.
-  for (const k of [
-    'DATABASE_URL',
-    'MIGRATION_DATABASE_URL',
-    'NUMGUARD_URL',
-    'NUMGUARD_TOKEN',
-    'NUMGUARD_USERNAME',
-    'NUMGUARD_PASSWORD',
-    'NUMGUARD_NEW_PASSWORD',
-    'NUMGUARD_KYC_KEY',
-  ]) {
-    delete env[k]
-  }
-  return {
-    ...env,
-    NUMGUARD_MODE: 'demo',
-    NUMGUARD_DATA: dataDir,
-    XDG_CONFIG_HOME: configDir,
-    LOG_LEVEL: 'warn',
-    ...extra,
-  }
-}
-
-/** Runs `numguard ...args` to its end. */
-function numguard(args: string[], env: Record<string, string> = {}) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(NODE, [CLI, ...args], { cwd: ROOT, env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString()
-    })
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString()
-    })
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL')
-      reject(new Error(`numguard ${args.join(' ')} still running after ${COMMAND_MS} ms\n${stdout}\n${stderr}`))
-    }, COMMAND_MS)
-    child.on('exit', (code) => {
-      clearTimeout(timer)
-      resolve({ code, stdout, stderr })
-    })
-  })
-}
+/** Runs `numguard ...args` to its end on this file's own embedded database and config directory. */
+const numguard = (args: string[], env: Record<string, string> = {}) =>
+  run(args, cliEnv({ NUMGUARD_MODE: 'demo', NUMGUARD_DATA: dataDir, XDG_CONFIG_HOME: configDir, ...env }), COMMAND_MS)
 
 /** Opens the data directory in this process, as a server would (it takes the lock). */
 async function openDirectly() {

@@ -4,14 +4,11 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { lockPath } from '../../src/db/lock.ts'
 import { DEMO_CREDENTIALS } from '../../src/demo/seed.ts'
+import { CLI, cliEnv, NODE, ROOT } from './support.ts'
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-const NODE = join(ROOT, 'node_modules', '.bin', 'node')
-const CLI = join(ROOT, 'bin', 'numguard.mjs')
 // First start migrates the embedded database and loads the demo data set: seconds when idle, more on a busy machine.
 const FIRST_START_MS = 90_000
 
@@ -81,30 +78,14 @@ let configDir: string
 let server: Running
 let url: string
 
-function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env }
-  // Nothing of the developer's own setup may leak in: this server runs on its own embedded database.
-  for (const k of [
-    'DATABASE_URL',
-    'MIGRATION_DATABASE_URL',
-    'NUMGUARD_URL',
-    'NUMGUARD_TOKEN',
-    'NUMGUARD_USERNAME',
-    'NUMGUARD_PASSWORD',
-    'PORT',
-    'HOST',
-    'NUMGUARD_MODE',
-    'NUMGUARD_KYC_KEY',
-  ]) {
-    delete env[k]
-  }
-  return { ...env, NUMGUARD_DATA: dataDir, XDG_CONFIG_HOME: configDir, LOG_LEVEL: 'warn', ...extra }
-}
+/** This file's CLI environment: its own embedded database and config directory. */
+const env = (extra: Record<string, string> = {}) =>
+  cliEnv({ NUMGUARD_DATA: dataDir, XDG_CONFIG_HOME: configDir, ...extra })
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'numguard-serve-'))
   configDir = mkdtempSync(join(tmpdir(), 'numguard-config-'))
-  server = run(['serve', '--port', '0'], cliEnv())
+  server = run(['serve', '--port', '0'], env())
   await waitForOutput(server, /numguard is ready/, FIRST_START_MS)
   const printed = (await waitForOutput(server, /console\s+(http:\/\/[^\s/]+)\//, 5_000))[1]
   url = printed.replace('localhost', '127.0.0.1')
@@ -142,7 +123,7 @@ describe('numguard serve', () => {
   })
 
   it('refuses a second server on the same data directory, saying it is in use', async () => {
-    const second = run(['serve', '--port', '0'], cliEnv())
+    const second = run(['serve', '--port', '0'], env())
     const { code } = await waitForExit(second, 60_000)
     expect(code).not.toBe(0)
     expect(second.stderr).toContain('is in use')
@@ -154,7 +135,7 @@ describe('numguard serve', () => {
 
   it('`numguard lookup` shows a number’s custody from the running server, with a demo agent’s token', async () => {
     const token = await signInAsDemoAgent()
-    const lookup = run(['lookup', '+85512000001'], cliEnv({ NUMGUARD_URL: url, NUMGUARD_TOKEN: token }))
+    const lookup = run(['lookup', '+85512000001'], env({ NUMGUARD_URL: url, NUMGUARD_TOKEN: token }))
     const { code } = await waitForExit(lookup, 60_000)
     expect(code, lookup.stderr).toBe(0)
     expect(lookup.stdout).toContain('+85512000001')
@@ -167,7 +148,7 @@ describe('numguard serve', () => {
       headers: { authorization: `Bearer ${token}` },
     })
     const [held] = ((await list.json()) as { items: { msisdn: string }[] }).items
-    const lookup = run(['lookup', held.msisdn], cliEnv({ NUMGUARD_URL: url, NUMGUARD_TOKEN: token }))
+    const lookup = run(['lookup', held.msisdn], env({ NUMGUARD_URL: url, NUMGUARD_TOKEN: token }))
     const { code } = await waitForExit(lookup, 60_000)
     expect(code, lookup.stderr).toBe(0)
     expect(lookup.stdout).toContain(`${held.msisdn}  ACTIVE`)
@@ -184,7 +165,7 @@ describe('numguard serve', () => {
       headers,
     })
     expect(reserve.status).toBe(200)
-    const lookup = run(['lookup', free.msisdn], cliEnv({ NUMGUARD_URL: url, NUMGUARD_TOKEN: token }))
+    const lookup = run(['lookup', free.msisdn], env({ NUMGUARD_URL: url, NUMGUARD_TOKEN: token }))
     const { code } = await waitForExit(lookup, 60_000)
     expect(code, lookup.stderr).toBe(0)
     expect(lookup.stdout).toContain(`${free.msisdn}  RESERVED`)
@@ -192,7 +173,7 @@ describe('numguard serve', () => {
   }, 70_000)
 
   it('`numguard lookup` without a token fails with the server’s refusal', async () => {
-    const lookup = run(['lookup', '+85512000001'], cliEnv({ NUMGUARD_URL: url }))
+    const lookup = run(['lookup', '+85512000001'], env({ NUMGUARD_URL: url }))
     const { code } = await waitForExit(lookup, 60_000)
     expect(code).toBe(1)
     expect(lookup.stderr).toContain('[unauthenticated]')
