@@ -4,7 +4,8 @@ import { DomainError, ValidationError } from '../domain/errors.ts'
 import { clientInfo, SESSION_COOKIE, staffOf } from '../http/auth.ts'
 import { anyObject, errorResponses, idParams } from '../http/schemas.ts'
 import { issueMachineToken } from './machine-tokens.ts'
-import { listOwnSessions, presentStaff, revokeSession, signIn } from './sessions.ts'
+import { listOwnSessions, presentStaff, revokeSession } from './sessions.ts'
+import { signIn } from './sign-in.ts'
 
 const staffOnly = { access: { auth: 'staff' } } as const
 

@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify'
 import type { App } from '../app.ts'
 import { ValidationError } from '../domain/errors.ts'
-import { errorResponses, limitQuery, msisdnFromParam, msisdnPattern } from '../http/schemas.ts'
+import { normaliseMsisdnInput } from '../domain/msisdn.ts'
+import { errorResponses, limitQuery, msisdnPattern } from '../http/schemas.ts'
 import { listAlerts } from './queries.ts'
 
 export async function alertRoutes(server: FastifyInstance, app: App) {
@@ -35,7 +36,7 @@ export async function alertRoutes(server: FastifyInstance, app: App) {
       }
       const items = await listAlerts(app.db, {
         ...q,
-        msisdn: q.msisdn ? msisdnFromParam(q.msisdn, app.config.country) : undefined,
+        msisdn: q.msisdn ? normaliseMsisdnInput(q.msisdn, app.config.country) : undefined,
         before,
       })
       return { items }

@@ -1,4 +1,3 @@
-import { normaliseMsisdnInput } from '../domain/msisdn.ts'
 // Shared JSON-schema pieces: they validate requests and describe them in /openapi.json.
 
 export const errorSchema = {
@@ -34,10 +33,5 @@ export const idParams = {
 } as const
 
 export const limitQuery = { type: 'integer', minimum: 1, maximum: 500, default: 50 } as const
-
-/** `+855…`, `855…` and the national `012…` name the same number in a URL or a query. */
-export function msisdnFromParam(value: string, country: string): string {
-  return normaliseMsisdnInput(value, country)
-}
 
 export const anyObject = { type: 'object', additionalProperties: true } as const

@@ -2,9 +2,9 @@ import type { FastifyInstance } from 'fastify'
 import type { App } from '../app.ts'
 import { runCommand } from '../audit/run-command.ts'
 import { NotFoundError, ValidationError } from '../domain/errors.ts'
-import { isMsisdnLike, normaliseMsisdnPrefix } from '../domain/msisdn.ts'
+import { isMsisdnLike, normaliseMsisdnInput, normaliseMsisdnPrefix } from '../domain/msisdn.ts'
 import { actorOf, staffOf } from '../http/auth.ts'
-import { anyObject, errorResponses, limitQuery, msisdnFromParam, msisdnParams, msisdnPattern } from '../http/schemas.ts'
+import { anyObject, errorResponses, limitQuery, msisdnParams, msisdnPattern } from '../http/schemas.ts'
 import { findSubscriber } from '../subscribers/queries.ts'
 import { presentBinding, presentCustody, presentHistory, presentNumber } from './presenters.ts'
 import {
@@ -53,7 +53,7 @@ export async function numberRoutes(server: FastifyInstance, app: App) {
       const rows = await listNumbers(app.db, {
         ...q,
         prefix: q.prefix ? normaliseMsisdnPrefix(q.prefix, app.config.country) : undefined,
-        after: q.after ? msisdnFromParam(q.after, app.config.country) : undefined,
+        after: q.after ? normaliseMsisdnInput(q.after, app.config.country) : undefined,
       })
       const now = app.clock.now()
       return {
@@ -75,7 +75,7 @@ export async function numberRoutes(server: FastifyInstance, app: App) {
       },
     },
     async (request) => {
-      const msisdn = msisdnFromParam(request.params.msisdn, app.config.country)
+      const msisdn = normaliseMsisdnInput(request.params.msisdn, app.config.country)
       const n = await findNumber(app.db, msisdn)
       if (!n) throw new NotFoundError('number', msisdn)
       const [custodies, bindings, history] = await Promise.all([
@@ -107,7 +107,7 @@ export async function numberRoutes(server: FastifyInstance, app: App) {
         reserveNumber(
           ctx,
           staffOf(request),
-          msisdnFromParam(request.params.msisdn, app.config.country),
+          normaliseMsisdnInput(request.params.msisdn, app.config.country),
           app.config.reservationMinutes,
         ),
       ),
@@ -121,7 +121,7 @@ export async function numberRoutes(server: FastifyInstance, app: App) {
     },
     async (request) =>
       runCommand(app.deps, actorOf(request), (ctx) =>
-        releaseNumber(ctx, staffOf(request), msisdnFromParam(request.params.msisdn, app.config.country)),
+        releaseNumber(ctx, staffOf(request), normaliseMsisdnInput(request.params.msisdn, app.config.country)),
       ),
   )
 
@@ -167,7 +167,7 @@ export async function numberRoutes(server: FastifyInstance, app: App) {
           'kyc_doc_number',
           'a new subscriber carries its document in subscriber.kyc_doc_number',
         )
-      const msisdn = msisdnFromParam(request.params.msisdn, app.config.country)
+      const msisdn = normaliseMsisdnInput(request.params.msisdn, app.config.country)
       return runCommand(app.deps, actorOf(request), (ctx) =>
         sellNumber(ctx, staffOf(request), { msisdn, iccid, subscriberId, kycDocNumber, subscriber }, app.config.kycKey),
       )
@@ -209,7 +209,7 @@ export async function numberRoutes(server: FastifyInstance, app: App) {
       // Spaces and dashes are noise in an MSISDN or ICCID, but part of a subscriber id: match that on the raw text.
       const q = raw.replace(/[\s-]/g, '')
       if (/^89\d{16,18}$/.test(q) && (await findSim(app.db, q))) return { kind: 'sim', id: q }
-      const msisdn = msisdnFromParam(q, app.config.country)
+      const msisdn = normaliseMsisdnInput(q, app.config.country)
       if (isMsisdnLike(msisdn) && (await findNumber(app.db, msisdn))) return { kind: 'number', id: msisdn }
       const id = raw.toLowerCase()
       if (

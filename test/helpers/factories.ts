@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto'
 import type { StaffActor } from '../../src/access/policies.ts'
 import { hashPassword } from '../../src/access/secrets.ts'
-import { signIn } from '../../src/access/sessions.ts'
+import { signIn } from '../../src/access/sign-in.ts'
 import type { App } from '../../src/app.ts'
 import type { Actor } from '../../src/audit/actor.ts'
 import { audited, recordAudit } from '../../src/audit/record.ts'

@@ -3,7 +3,7 @@
 // same way, and what was typed as one is never stored in clear. (Parallel guesses: sign-in-race.pg.test.ts.)
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sha256Hex } from '../../src/access/secrets.ts'
-import { SIGN_IN_ATTEMPTS, SIGN_IN_LOCK_MINUTES } from '../../src/access/sessions.ts'
+import { SIGN_IN_ATTEMPTS, SIGN_IN_LOCK_MINUTES } from '../../src/access/sign-in.ts'
 import { openTestApp, type TestApp } from '../helpers/app.ts'
 import { envelopeOf, makeStaffWithPassword } from './support.ts'
 

@@ -4,7 +4,7 @@
 // account unlocked before the slow password check, so all were verified, and the right one got a session.
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { SIGN_IN_ATTEMPTS } from '../../src/access/sessions.ts'
+import { SIGN_IN_ATTEMPTS } from '../../src/access/sign-in.ts'
 import { openTestApp, type TestApp } from '../helpers/app.ts'
 import { envelopeOf, makeStaffWithPassword } from './support.ts'
 
