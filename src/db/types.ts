@@ -1,9 +1,14 @@
 // Row types of the tables the application reads and writes, written by hand to match migrations/*.sql
 // (kept small enough to review beside each migration; no code generator runs at install time).
 import type { ColumnType, Generated } from 'kysely'
+import type { ActivityTables } from './types-activity.ts'
+import type { AuditLogTables } from './types-audit-log.ts'
+import type { RecyclingTables } from './types-recycling.ts'
+import type { RequestTables } from './types-requests.ts'
+import type { SmsTables } from './types-sms.ts'
 
-type Timestamp = ColumnType<Date, Date | string, Date | string>
-type Json = ColumnType<unknown, string, string>
+export type Timestamp = ColumnType<Date, Date | string, Date | string>
+export type Json = ColumnType<unknown, string, string>
 
 export interface SettingsTable {
   key: string
@@ -157,7 +162,8 @@ export interface AuditRecordsTable {
   envelope: Json
 }
 
-export interface DB {
+/** Each issue's tables live in their own file beside this one, so features evolve without editing one list. */
+export interface DB extends ActivityTables, RecyclingTables, SmsTables, RequestTables, AuditLogTables {
   settings: SettingsTable
   shops: ShopsTable
   staff: StaffTable

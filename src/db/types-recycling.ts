@@ -1,0 +1,33 @@
+// Row types of inactivity recycling (migrations 006, 008); the recycling feature keeps this file in step.
+import type { ColumnType, Generated } from 'kysely'
+import type { Json, Timestamp } from './types.ts'
+
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
+
+export interface RecyclingPoliciesTable {
+  version: number
+  params: Json
+  effective_from: Timestamp
+  approved_at: Timestamp
+  request_id: string | null
+}
+export interface RecyclingStateTable {
+  custody_id: string
+  msisdn: string
+  account_type: 'prepaid' | 'postpaid'
+  cycle_started_at: Timestamp
+  cycle_no: Generated<number>
+  last_usage_at: NullableTimestamp
+  policy_version: number
+  stage: Generated<'in_cycle' | 'aging' | 'closed'>
+  step: Generated<string>
+  waiting_reason: string | null
+  withdrawn_at: NullableTimestamp
+  next_due_at: NullableTimestamp
+  updated_at: Timestamp
+}
+
+export interface RecyclingTables {
+  recycling_policies: RecyclingPoliciesTable
+  recycling_state: RecyclingStateTable
+}
