@@ -1,0 +1,5 @@
+export { fromSmppAddress, sameAddress, toSmppAddress } from './addresses.ts'
+export { backoffDelay, createSmppTransport, SmppClientTransport, type SmppTransportOptions } from './client.ts'
+export type { SmppLogger } from './incoming.ts'
+export { normaliseReceiptState, parseReceipt, parseReceiptDate, redactReceiptText } from './receipts.ts'
+export { parseSmppUrl, redactSmppUrl, SmppConfigError, type SmppEndpoint } from './url.ts'
