@@ -48,7 +48,7 @@ export async function createSubscriber(
       created_at: ctx.now,
     })
     .execute()
-  // Personal data stays out of the audit record: the subscriber id is enough to find it while it is kept.
+  // Personal data is never in clear in the log: the leaf commits to it (salted SHA-256, erasable after retention).
   const receipt = await recordAudit(ctx, {
     action: 'subscriber.created',
     after: {
@@ -57,6 +57,7 @@ export async function createSubscriber(
       account_type: input.account_type,
       language: input.language,
     },
+    personal: { name: input.name.trim(), kyc_doc_last4: doc.slice(-4), alt_contact: input.alt_contact ?? null },
   })
   return { id, receipt }
 }

@@ -25,7 +25,14 @@ export interface SubscriberRow {
   alt_contact?: string | null
 }
 
-export function presentSubscriber(s: SubscriberRow) {
+/**
+ * How much of a subscriber a caller sees (invariant 10): `masked` everywhere a number is looked up (no document
+ * digits); `work`, a supervisor's, compliance officer's or auditor's view (the document's last 4 added); `full`,
+ * an agent's inside a customer session opened by authenticating the customer (name and contact in clear).
+ */
+export type SubscriberDetailLevel = 'masked' | 'work' | 'full'
+
+export function presentSubscriber(s: SubscriberRow, level: SubscriberDetailLevel = 'masked') {
   return {
     id: s.id,
     name_masked: maskName(s.name),
@@ -33,8 +40,9 @@ export function presentSubscriber(s: SubscriberRow) {
     account_type: s.account_type,
     language: s.language,
     kyc_doc_kind: s.kyc_doc_kind,
-    kyc_doc_last4: s.kyc_doc_last4,
+    kyc_doc_last4: level === 'masked' ? null : s.kyc_doc_last4,
     alt_contact_masked: maskContact(s.alt_contact ?? null),
+    ...(level === 'full' ? { name: s.name, alt_contact: s.alt_contact ?? null } : {}),
   }
 }
 

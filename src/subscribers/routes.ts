@@ -1,17 +1,11 @@
 import type { FastifyInstance } from 'fastify'
 import type { App } from '../app.ts'
+import { subscriberViewFor } from '../customers/access.ts'
 import { NotFoundError } from '../domain/errors.ts'
-import type { Role } from '../domain/roles.ts'
 import { staffOf } from '../http/auth.ts'
 import { errorResponses, idParams } from '../http/schemas.ts'
-import { maskMsisdn, presentSubscriber } from './presenters.ts'
-import { findSubscriber, subscriberCustodies } from './queries.ts'
-
-/**
- * Roles that see the numbers a subscriber holds or held. An agent sees them masked: the numbers of a person are
- * their details, shown to an agent only inside a customer session (DOMAIN invariant 10; that session comes later).
- */
-const SEES_SUBSCRIBER_NUMBERS: readonly Role[] = ['supervisor', 'compliance_officer', 'auditor']
+import { presentSubscriber } from './presenters.ts'
+import { findSubscriber, subscriberCustodies, subscriberSims } from './queries.ts'
 
 export async function subscriberRoutes(server: FastifyInstance, app: App) {
   server.get<{ Params: { id: string } }>(
@@ -20,9 +14,13 @@ export async function subscriberRoutes(server: FastifyInstance, app: App) {
       config: { access: { auth: 'staff', permission: 'view_subscribers' } },
       schema: {
         tags: ['subscribers'],
-        summary:
-          'A subscriber (masked until a customer session exists) with the numbers held; ' +
-          'for a caller whose only role here is agent each MSISDN is masked to its last 3 digits',
+        summary: 'A subscriber with the numbers held; an agent only inside a customer session',
+        description:
+          'An agent sees a subscriber only inside a customer session opened by authenticating the customer ' +
+          '(POST /api/v1/customer-sessions): name, contact, document digits, numbers and SIMs in full. Without ' +
+          'one the answer is 403 `customer_session_required` (and an info alert names the agent). Supervisors, ' +
+          'compliance officers and auditors see what their work needs: the name and contact masked, the last 4 ' +
+          'characters of the ID document and the numbers in full.',
         params: idParams,
         response: errorResponses,
       },
@@ -30,12 +28,20 @@ export async function subscriberRoutes(server: FastifyInstance, app: App) {
     async (request) => {
       const s = await findSubscriber(app.db, request.params.id)
       if (!s) throw new NotFoundError('subscriber', request.params.id)
-      const masked = !staffOf(request).roles.some((r) => SEES_SUBSCRIBER_NUMBERS.includes(r))
-      const custodies = await subscriberCustodies(app.db, s.id)
+      const view = await subscriberViewFor(app.deps, staffOf(request), s.id)
+      const [custodies, sims] = await Promise.all([
+        subscriberCustodies(app.db, s.id),
+        view.kind === 'full' ? subscriberSims(app.db, s.id) : Promise.resolve(null),
+      ])
       return {
-        ...presentSubscriber(s),
-        msisdns_masked: masked,
-        custodies: masked ? custodies.map((c) => ({ ...c, msisdn: maskMsisdn(c.msisdn) })) : custodies,
+        ...presentSubscriber(s, view.kind),
+        view: view.kind,
+        customer_session:
+          view.kind === 'full' ? { id: view.customerSessionId, expires_at: view.expiresAt.toISOString() } : null,
+        // Kept for older consoles: numbers are never masked any more, since an agent without a session sees nothing.
+        msisdns_masked: false,
+        custodies,
+        sims,
       }
     },
   )
