@@ -3,6 +3,7 @@ import type { Transaction } from 'kysely'
 import type { DB } from '../db/types.ts'
 import type { ActionName } from '../domain/actions.ts'
 import { type Actor, describeActor } from './actor.ts'
+import { commitPersonal, encodeLeaf, LEAF_VERSION } from './leaf.ts'
 
 /** What every state-changing command receives: its transaction, who acts, and the one instant it acts at. */
 export interface CommandContext {
@@ -19,6 +20,11 @@ export interface AuditEntry {
   /** The ground a custody or request rests on: sale, a request id, a migration batch id, an input's SHA-256… */
   basis?: string | null
   data?: Record<string, unknown>
+  /**
+   * Personal data of a subscriber (names, document numbers, contacts): never in clear in the log. The leaf holds
+   * `personal: { field: hex SHA-256(salt ‖ value) }`; salt and value go to an erasable table (audit_personal_data).
+   */
+  personal?: Record<string, string | null | undefined>
 }
 
 declare const receiptBrand: unique symbol
@@ -45,7 +51,8 @@ export function audited<T>(result: T, receipts: readonly [AuditReceipt, ...Audit
   return { result, receipts }
 }
 
-export const ENVELOPE_VERSION = 1
+/** The version tag every leaf carries (`v`). */
+export const ENVELOPE_VERSION = LEAF_VERSION
 
 /** The single function through which every change records what it did, in the caller's transaction. */
 export async function recordAudit(ctx: CommandContext, entry: AuditEntry): Promise<AuditReceipt> {
@@ -53,14 +60,21 @@ export async function recordAudit(ctx: CommandContext, entry: AuditEntry): Promi
   return receipt
 }
 
+/**
+ * Writes each entry's leaf (canonical JSON, src/audit/leaf.ts) to the queue, where the integrator gives it its
+ * index in the tree. The exact bytes are made here, once.
+ */
 export async function recordAuditMany(ctx: CommandContext, entries: readonly AuditEntry[]): Promise<AuditReceipt[]> {
   if (entries.length === 0) return []
   const at = ctx.now.toISOString()
   const actor = describeActor(ctx.actor)
+  const personalRows: { event_id: string; field: string; salt: Buffer; value: string; recorded_at: string }[] = []
   const rows = entries.map((e) => {
     const eventId = randomUUID()
+    const committed = e.personal ? commitPersonal(e.personal) : []
+    for (const c of committed)
+      personalRows.push({ event_id: eventId, field: c.field, salt: c.salt, value: c.value, recorded_at: at })
     const envelope = {
-      v: ENVELOPE_VERSION,
       event_id: eventId,
       at,
       actor,
@@ -70,15 +84,17 @@ export async function recordAuditMany(ctx: CommandContext, entries: readonly Aud
       after: e.after ?? null,
       basis: e.basis ?? null,
       ...(e.data ? { data: e.data } : {}),
+      ...(committed.length > 0 ? { personal: Object.fromEntries(committed.map((c) => [c.field, c.commitment])) } : {}),
     }
     return {
       event_id: eventId,
       recorded_at: at,
       action: e.action,
       msisdn: e.msisdn ?? null,
-      envelope: JSON.stringify(envelope),
+      leaf: encodeLeaf(envelope),
     }
   })
-  await ctx.tx.insertInto('audit_records').values(rows).execute()
+  await ctx.tx.insertInto('audit_queue').values(rows).execute()
+  if (personalRows.length > 0) await ctx.tx.insertInto('audit_personal_data').values(personalRows).execute()
   return rows.map((r) => ({ eventId: r.event_id }) as AuditReceipt)
 }

@@ -10,6 +10,8 @@ import type { Audited, CommandContext, Unchanged } from './record.ts'
 export interface CommandDeps {
   db: Kysely<DB>
   clock: Clock
+  /** Called after a command committed audit records: the audit log integrates them promptly (src/audit/log-service.ts). */
+  onAudited?: () => void
 }
 
 /**
@@ -25,12 +27,14 @@ export async function runCommand<T>(
   const now = deps.clock.now()
   try {
     const out = await deps.db.transaction().execute((tx) => command({ tx, actor, now }))
+    if (out.receipts.length > 0) deps.onAudited?.()
     return out.result
   } catch (err) {
     const refusal = translateDbError(err)
     if (refusal instanceof DomainError && refusal.alert) {
       const alert = refusal.alert
       const { id } = await deps.db.transaction().execute((tx) => raiseAlert({ tx, actor, now }, alert))
+      deps.onAudited?.()
       refusal.details.alert_id = id
     }
     throw refusal

@@ -195,19 +195,12 @@ describe('the audit envelope', () => {
 
     for (const record of records) {
       const envelope = record.envelope as Record<string, unknown>
-      expect(Object.keys(envelope).sort(), record.action).toEqual([
-        'action',
-        'actor',
-        'after',
-        'at',
-        'basis',
-        'before',
-        'event_id',
-        'msisdn',
-        'v',
-      ])
+      const personal = record.action === 'subscriber.created' ? ['personal'] : []
+      expect(Object.keys(envelope).sort(), record.action).toEqual(
+        ['action', 'actor', 'after', 'at', 'basis', 'before', 'event_id', 'msisdn', ...personal, 'v'].sort(),
+      )
       expect(envelope).toEqual({
-        v: 1,
+        v: 'numguard-leaf/1',
         event_id: record.event_id,
         at: at.toISOString(),
         actor: { kind: 'staff', staff_id: agent.id, session_id: agent.actor.sessionId, username: agent.username },
@@ -216,6 +209,7 @@ describe('the audit envelope', () => {
         before: record.action === 'number.sold' ? { state: 'available' } : null,
         after: expect.any(Object),
         basis: record.action === 'number.sold' ? 'sale' : null,
+        ...(personal.length ? { personal: expect.any(Object) } : {}),
       })
       expect(new Date(record.recorded_at).toISOString()).toBe(at.toISOString())
     }
@@ -231,9 +225,12 @@ describe('the audit envelope', () => {
         shop_id: agent.shopId,
       },
     })
-    // Personal data stays out of the log: the subscriber record names the subscriber by id only.
+    // Personal data stays out of the log in clear: the subscriber record commits to it (salted SHA-256, erasable).
     const created = records.find((r) => r.action === 'subscriber.created')
     expect(created?.msisdn).toBeNull()
     expect(JSON.stringify(created?.envelope)).not.toContain('Sokha')
+    const commitments = (created?.envelope as { personal?: Record<string, string> } | undefined)?.personal ?? {}
+    expect(Object.keys(commitments).sort()).toEqual(['kyc_doc_last4', 'name'])
+    for (const c of Object.values(commitments)) expect(c).toMatch(/^[0-9a-f]{64}$/)
   })
 })
