@@ -17,7 +17,8 @@ import {
   type NewStaff,
   SHOP_ID_PATTERN,
 } from './administration.ts'
-import { presentStaff } from './sessions.ts'
+import { presentStaffForAdmin, STAFF_ADMIN_COLUMNS } from './presenters.ts'
+import { staffRoutes } from './staff-routes.ts'
 
 const tags = ['administration']
 const view = { access: { auth: 'staff', permission: 'view_staff' } } as const
@@ -39,16 +40,16 @@ export async function adminRoutes(server: FastifyInstance, app: App) {
   server.get<{ Querystring: { limit: number } }>(
     '/api/v1/staff',
     { config: view, schema: { tags, summary: 'Staff accounts', querystring: listQuery } },
-    async (request) => ({
-      items: (
-        await app.db
-          .selectFrom('staff')
-          .select(['id', 'username', 'display_name', 'roles', 'shop_id', 'status'])
-          .orderBy('username')
-          .limit(request.query.limit)
-          .execute()
-      ).map(presentStaff),
-    }),
+    async (request) => {
+      const now = app.clock.now()
+      const rows = await app.db
+        .selectFrom('staff')
+        .select(STAFF_ADMIN_COLUMNS)
+        .orderBy('username')
+        .limit(request.query.limit)
+        .execute()
+      return { items: rows.map((s) => presentStaffForAdmin(s, request.actor, now)) }
+    },
   )
 
   server.post<{ Body: NewStaff }>(
@@ -58,17 +59,20 @@ export async function adminRoutes(server: FastifyInstance, app: App) {
       schema: {
         tags,
         summary:
-          'Create a staff account (an admin holds no role that acts on numbers; agents and supervisors need a shop)',
+          'Create a staff account without roles: the roles asked for become a role_grant request a compliance officer approves',
+        description:
+          'The response carries `role_grant_request` (its id, status and assigned approver). An admin holds no role that ' +
+          'acts on numbers; agents and supervisors need a shop. Once executed, the new account cannot approve for 7 days.',
         body: {
           type: 'object',
           properties: {
             username: { type: 'string', pattern: ACCOUNT_ID_PATTERN },
             display_name: name,
-            roles: { type: 'array', items: { type: 'string', enum: [...ROLES] }, minItems: 1, uniqueItems: true },
+            roles: { type: 'array', items: { type: 'string', enum: [...ROLES] }, uniqueItems: true },
             shop_id: { type: ['string', 'null'], pattern: SHOP_ID_PATTERN },
             password: { type: 'string', minLength: MIN_PASSWORD_LENGTH, maxLength: 256 },
           },
-          required: ['username', 'display_name', 'roles', 'password'],
+          required: ['username', 'display_name', 'password'],
           additionalProperties: false,
         },
         response: created,
@@ -77,6 +81,8 @@ export async function adminRoutes(server: FastifyInstance, app: App) {
     async (request, reply) =>
       reply.code(201).send(await runCommand(app.deps, actorOf(request), (ctx) => createStaff(ctx, request.body))),
   )
+
+  await staffRoutes(server, app)
 
   server.post<{ Body: NewShop }>(
     '/api/v1/shops',

@@ -1,14 +1,23 @@
 // Administration: shops, staff accounts and machine clients, each one audited transaction. Deny by default: only a
-// staff member who may manage_staff, or numguard itself (the CLI's bootstrap of the first admin), creates them.
+// staff member who may manage_staff, or numguard itself (the CLI's bootstraps), creates them. Roles come by request.
 import { randomBytes, randomUUID } from 'node:crypto'
 import { sql } from 'kysely'
 import type { Actor } from '../audit/actor.ts'
 import { type Audited, audited, type CommandContext, recordAudit } from '../audit/record.ts'
-import { ConflictError, DomainError, ForbiddenError, ValidationError } from '../domain/errors.ts'
-import { ROLES, type Role, rolesConflict } from '../domain/roles.ts'
+import { ConflictError, ForbiddenError, ValidationError } from '../domain/errors.ts'
 import { can } from './policies.ts'
 import { hashPassword } from './secrets.ts'
 import { presentStaff } from './sessions.ts'
+import { requestRoleGrant } from './staff-requests.ts'
+import {
+  ACCOUNT_ID_PATTERN,
+  checkShopForRoles,
+  MIN_PASSWORD_LENGTH,
+  matching,
+  requiredName,
+  SHOP_ID_PATTERN,
+  validRoles,
+} from './staff-rules.ts'
 
 /** The scopes a machine client may hold: the one list the commands, the API schemas and /openapi.json use. */
 export const MACHINE_SCOPES = {
@@ -20,44 +29,10 @@ export const MACHINE_SCOPES = {
 export type MachineScope = keyof typeof MACHINE_SCOPES
 export const MACHINE_SCOPE_NAMES = Object.keys(MACHINE_SCOPES) as MachineScope[]
 
-// The database CHECKs the same patterns; checking first gives a 400 that names the field.
-export const SHOP_ID_PATTERN = '^[a-z0-9-]{2,40}$'
-export const ACCOUNT_ID_PATTERN = '^[a-z0-9._-]{2,64}$'
-export const MIN_PASSWORD_LENGTH = 12
-export const MAX_NAME_LENGTH = 200
-/** Roles that work at a shop, so an account holding one needs a shop_id. */
-const SHOP_ROLES: readonly Role[] = ['agent', 'supervisor']
+export { ACCOUNT_ID_PATTERN, MAX_NAME_LENGTH, MIN_PASSWORD_LENGTH, SHOP_ID_PATTERN } from './staff-rules.ts'
 
 function authorizeAdministration(actor: Actor): void {
   if (actor.kind !== 'system' && !can(actor, 'manage_staff')) throw new ForbiddenError('manage_staff')
-}
-
-function matching(field: string, value: string, pattern: string, what: string): string {
-  if (typeof value !== 'string' || !new RegExp(pattern).test(value))
-    throw new ValidationError(field, `${field}: ${what}`)
-  return value
-}
-
-function requiredName(field: string, value: string): string {
-  const name = typeof value === 'string' ? value.trim() : ''
-  if (name === '' || name.length > MAX_NAME_LENGTH)
-    throw new ValidationError(field, `${field}: give 1 to ${MAX_NAME_LENGTH} characters`)
-  return name
-}
-
-function validRoles(roles: readonly string[]): Role[] {
-  if (!Array.isArray(roles) || roles.length === 0) throw new ValidationError('roles', 'roles: give at least one role')
-  const unknown = roles.filter((r) => !(ROLES as readonly string[]).includes(r))
-  if (unknown.length > 0)
-    throw new ValidationError('roles', `roles: unknown ${unknown.join(', ')} (roles are ${ROLES.join(', ')})`)
-  const unique = [...new Set(roles)] as Role[]
-  if (rolesConflict(unique)) {
-    throw new DomainError('roles_conflict', 400, 'An admin holds no role that acts on numbers: give admin alone', {
-      field: 'roles',
-      roles: unique,
-    })
-  }
-  return unique
 }
 
 export interface NewShop {
@@ -83,7 +58,8 @@ export async function createShop(ctx: CommandContext, input: NewShop) {
 export interface NewStaff {
   username: string
   display_name: string
-  roles: readonly string[]
+  /** Asked for with the account: granted when a compliance officer's approved role_grant request executes. */
+  roles?: readonly string[]
   shop_id?: string | null
   password: string
 }
@@ -91,8 +67,18 @@ export interface NewStaff {
 const usernameTaken = (username: string) =>
   new ConflictError('username_taken', `The username ${username} is taken`, { field: 'username', username })
 
-/** A staff account with an argon2id password hash; the audit record names the account, never the password. */
-export async function createStaff(ctx: CommandContext, input: NewStaff) {
+export type CreatedStaff = ReturnType<typeof presentStaff> & {
+  /** The role_grant request filed with the account, when roles were asked for. */
+  role_grant_request: { id: string; status: string; assigned_to: string | null } | null
+}
+
+/**
+ * A staff account with an argon2id password hash; the audit record names the account, never the password. An
+ * admin creates it without roles: the roles asked for become a role_grant request a compliance officer approves,
+ * filed in the same transaction. Only numguard itself (the bootstrap of the first admin or compliance officer)
+ * creates an account with its roles.
+ */
+export async function createStaff(ctx: CommandContext, input: NewStaff): Promise<Audited<CreatedStaff>> {
   authorizeAdministration(ctx.actor)
   const username = matching(
     'username',
@@ -101,16 +87,15 @@ export async function createStaff(ctx: CommandContext, input: NewStaff) {
     'a username is 2 to 64 lowercase letters, digits, dots, dashes or underscores',
   )
   const displayName = requiredName('display_name', input.display_name)
-  const roles = validRoles(input.roles)
+  const asked = validRoles(input.roles ?? [], true)
   const shopId = input.shop_id ?? null
-  if (!shopId && roles.some((r) => SHOP_ROLES.includes(r)))
-    throw new ValidationError('shop_id', 'shop_id: agents and supervisors work at a shop; give its id')
   if (typeof input.password !== 'string' || input.password.length < MIN_PASSWORD_LENGTH)
     throw new ValidationError('password', `password: give at least ${MIN_PASSWORD_LENGTH} characters`)
-  if (shopId && !(await ctx.tx.selectFrom('shops').select('id').where('id', '=', shopId).executeTakeFirst()))
-    throw new ValidationError('shop_id', `shop_id: there is no shop ${shopId}; create it first`)
+  await checkShopForRoles(ctx.tx, asked, shopId)
   if (await ctx.tx.selectFrom('staff').select('id').where('username', '=', username).executeTakeFirst())
     throw usernameTaken(username)
+  const direct = ctx.actor.kind === 'system'
+  const roles = direct ? asked : []
   // argon2 takes tens of milliseconds inside the transaction: acceptable for an account created by hand.
   const passwordHash = await hashPassword(input.password)
   const id = randomUUID()
@@ -126,41 +111,67 @@ export async function createStaff(ctx: CommandContext, input: NewStaff) {
       status: 'active',
       created_at: ctx.now,
       updated_at: ctx.now,
+      // The bootstraps (the only direct path) are the installation's root of trust: no 7-day wait, or a fresh
+      // installation could grant no role for a week. Every later role comes by an approved request, and cools.
+      roles_granted_at: null,
     })
     .onConflict((oc) => oc.column('username').doNothing())
     .returning('id')
     .executeTakeFirst()
   if (!inserted) throw usernameTaken(username)
   const staff = presentStaff({ id, username, display_name: displayName, roles, shop_id: shopId, status: 'active' })
-  const { id: staffId, ...rest } = staff
-  return audited(staff, [await recordAudit(ctx, { action: 'staff.created', after: { staff_id: staffId, ...rest } })])
+  const { id: staffId, mfa_enrolled: _, ...rest } = staff
+  const created = await recordAudit(ctx, {
+    action: 'staff.created',
+    after: { staff_id: staffId, ...rest },
+    data: direct ? undefined : { roles_requested: asked },
+  })
+  if (direct || asked.length === 0) return audited({ ...staff, role_grant_request: null }, [created])
+  const grant = await requestRoleGrant(ctx, {
+    staffId: id,
+    roles: asked,
+    shopId,
+    reason: `roles asked for with the new account ${username}`,
+  })
+  const request = { id: grant.result.id, status: grant.result.status, assigned_to: grant.result.assigned_to }
+  return audited({ ...staff, role_grant_request: request }, [created, ...grant.receipts])
 }
 
+type BootstrapRole = 'admin' | 'compliance_officer'
+
 /**
- * The first admin of a database (`numguard staff bootstrap-admin`, straight on the database): refused while any
- * active admin exists, so it cannot be used to mint a second admin past the API.
+ * The first admin of a database (`numguard staff bootstrap-admin`), and the first compliance officer (`numguard
+ * staff bootstrap-compliance`), straight on the database: each refused while an active staff member of that role
+ * exists, so neither can mint a second one past the API and its approvals. A role grant needs a compliance
+ * officer's approval, so an installation needs its first one this way.
  */
-export async function bootstrapAdmin(
+export async function bootstrapStaff(
   ctx: CommandContext,
+  role: BootstrapRole,
   input: Omit<NewStaff, 'roles' | 'shop_id'>,
-): Promise<Audited<ReturnType<typeof presentStaff>>> {
-  if (ctx.actor.kind !== 'system') throw new ForbiddenError('bootstrap_admin')
-  // Two bootstraps at once on PostgreSQL would both see no admin; the second waits here, then sees the first's.
-  await sql`SELECT pg_advisory_xact_lock(hashtext('numguard.bootstrap-admin'))`.execute(ctx.tx)
-  const admin = await ctx.tx
+): Promise<Audited<CreatedStaff>> {
+  if (ctx.actor.kind !== 'system') throw new ForbiddenError(`bootstrap_${role}`)
+  // Two bootstraps at once on PostgreSQL would both see no holder; the second waits here, then sees the first's.
+  await sql`SELECT pg_advisory_xact_lock(hashtext(${`numguard.bootstrap-${role}`}))`.execute(ctx.tx)
+  const holder = await ctx.tx
     .selectFrom('staff')
     .select('username')
-    .where(sql<boolean>`'admin' = ANY (roles)`)
+    .where(sql<boolean>`${role} = ANY (roles)`)
     .where('status', '=', 'active')
     .executeTakeFirst()
-  if (admin) {
+  if (holder) {
+    const what = role === 'admin' ? 'admin' : 'compliance officer'
     throw new ConflictError(
-      'admin_exists',
-      `An active admin (${admin.username}) already exists: sign in as an admin and use \`numguard staff add\``,
-      { username: admin.username },
+      role === 'admin' ? 'admin_exists' : 'compliance_officer_exists',
+      `An active ${what} (${holder.username}) already exists: sign in as an admin and use \`numguard staff add\``,
+      { username: holder.username },
     )
   }
-  return createStaff(ctx, { ...input, roles: ['admin'], shop_id: null })
+  return createStaff(ctx, { ...input, roles: [role], shop_id: null })
+}
+
+export function bootstrapAdmin(ctx: CommandContext, input: Omit<NewStaff, 'roles' | 'shop_id'>) {
+  return bootstrapStaff(ctx, 'admin', input)
 }
 
 export interface NewMachineClient {

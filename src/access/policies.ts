@@ -21,3 +21,27 @@ export function authorizeScope(actor: Actor | undefined, scope: string): Machine
   if (actor.kind !== 'machine' || !actor.scopes.includes(scope)) throw new ForbiddenError(`use scope ${scope}`)
   return actor
 }
+
+/** The staff member an administrative action is about. */
+export interface StaffTarget {
+  id: string
+  status: string
+}
+
+const isSelf = (actor: Actor | undefined, target: StaffTarget) => actor?.kind === 'staff' && actor.staffId === target.id
+
+/** A compliance officer suspends another active staff member (DOMAIN: staff suspension). */
+export function canSuspend(actor: Actor | undefined, target: StaffTarget): boolean {
+  return can(actor, 'suspend_staff') && target.status === 'active' && !isSelf(actor, target)
+}
+
+/** An admin asks for another active staff member's role grant or credential reset; a compliance officer approves. */
+export function canRequestStaffChange(actor: Actor | undefined, target: StaffTarget): boolean {
+  return can(actor, 'manage_staff') && target.status === 'active' && !isSelf(actor, target)
+}
+
+/** What the caller may do about a staff account: the console shows only these buttons; the server checks again. */
+export function staffAbilities(actor: Actor | undefined, target: StaffTarget) {
+  const change = canRequestStaffChange(actor, target)
+  return { suspend: canSuspend(actor, target), request_role_grant: change, request_credential_reset: change }
+}

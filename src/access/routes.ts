@@ -1,15 +1,31 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { App } from '../app.ts'
 import { DomainError, ValidationError } from '../domain/errors.ts'
+import { mfaRequiredFor } from '../domain/roles.ts'
 import { clientInfo, SESSION_COOKIE, staffOf } from '../http/auth.ts'
 import { anyObject, errorResponses, idParams } from '../http/schemas.ts'
 import { issueMachineToken } from './machine-tokens.ts'
+import { completeMfa, startOptionalEnrolment } from './mfa.ts'
+import { demoCode } from './mfa-demo.ts'
+import { mfaSettingsOf } from './mfa-secrets.ts'
 import { listOwnSessions, presentStaff, revokeSession } from './sessions.ts'
-import { signIn } from './sign-in.ts'
+import { MFA_STEP_MINUTES, type SignInResult, signIn } from './sign-in.ts'
 
 const staffOnly = { access: { auth: 'staff' } } as const
+/** The routes that finish or abandon a sign-in also take a session still waiting for its TOTP code. */
+const signingIn = { access: { auth: 'staff', allowPendingMfa: true } } as const
 
 export async function accessRoutes(server: FastifyInstance, app: App) {
+  const setSessionCookie = (reply: FastifyReply, out: SignInResult) =>
+    reply.setCookie(SESSION_COOKIE, out.token, {
+      httpOnly: true,
+      sameSite: 'strict',
+      secure: app.config.mode === 'production',
+      path: '/',
+      // A lifetime, not a date: the browser judges it by its own clock, which a demo clock may be ahead of.
+      maxAge: out.status === 'signed_in' ? app.config.sessionTtlHours * 3600 : MFA_STEP_MINUTES * 60,
+    })
+
   server.post<{ Body: { username: string; password: string } }>(
     '/api/v1/auth/sign-in',
     {
@@ -17,6 +33,11 @@ export async function accessRoutes(server: FastifyInstance, app: App) {
       schema: {
         tags: ['access'],
         summary: 'Sign in as a staff member: sets an HTTP-only session cookie and returns a bearer token',
+        description:
+          '`status` says what comes next: `signed_in`; `mfa_required` (send the authenticator code to ' +
+          'POST /api/v1/auth/mfa with this token); or `mfa_enrolment_required` (first sign-in of a role that needs MFA: ' +
+          '`enrolment` carries the secret and its otpauth:// URI; confirm with a code at POST /api/v1/auth/mfa). Until ' +
+          'then the session can do nothing else.',
         body: {
           type: 'object',
           properties: {
@@ -34,22 +55,85 @@ export async function accessRoutes(server: FastifyInstance, app: App) {
         ...request.body,
         client: clientInfo(request),
         ttlHours: app.config.sessionTtlHours,
+        mfa: mfaSettingsOf(app),
       })
-      reply.setCookie(SESSION_COOKIE, out.token, {
-        httpOnly: true,
-        sameSite: 'strict',
-        secure: app.config.mode === 'production',
-        path: '/',
-        // A lifetime, not a date: the browser judges it by its own clock, which a demo clock may be ahead of.
-        maxAge: app.config.sessionTtlHours * 3600,
-      })
+      setSessionCookie(reply, out)
+      reply.header('cache-control', 'no-store')
       return out
+    },
+  )
+
+  server.post<{ Body: { code: string } }>(
+    '/api/v1/auth/mfa',
+    {
+      config: signingIn,
+      schema: {
+        tags: ['access'],
+        summary: 'Finish signing in with the 6-digit code of your authenticator app (also confirms an enrolment)',
+        description:
+          'A wrong or replayed code counts against the same sign-in attempts as a wrong password. On success the ' +
+          'session is signed in under a new token (returned, and set as the cookie); the old one stops working.',
+        body: {
+          type: 'object',
+          properties: { code: { type: 'string', pattern: '^\\s*[0-9]{3}\\s?[0-9]{3}\\s*$' } },
+          required: ['code'],
+          additionalProperties: false,
+        },
+        response: { 200: anyObject, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const out = await completeMfa(app.deps, staffOf(request), {
+        code: request.body.code,
+        client: clientInfo(request),
+        ttlHours: app.config.sessionTtlHours,
+        mfa: mfaSettingsOf(app),
+      })
+      setSessionCookie(reply, out)
+      reply.header('cache-control', 'no-store')
+      return out
+    },
+  )
+
+  // Demo mode only: a demo account's code, computed from its published DEMO secret, so the demo works without a phone.
+  if (app.config.mode === 'demo') {
+    server.get(
+      '/api/v1/auth/mfa/demo-code',
+      {
+        config: signingIn,
+        schema: {
+          tags: ['access'],
+          summary: 'Demo mode only: the current TOTP code of a demo account (its DEMO secret is published anyway)',
+          response: { 200: anyObject, ...errorResponses },
+        },
+      },
+      async (request, reply) => {
+        reply.header('cache-control', 'no-store')
+        return demoCode(app, staffOf(request).staffId)
+      },
+    )
+  }
+
+  server.post(
+    '/api/v1/auth/mfa/enrolment',
+    {
+      config: staffOnly,
+      schema: {
+        tags: ['access'],
+        summary: 'Enrol an authenticator app although your role does not require it: returns the secret to confirm',
+        description: 'Confirm with a code at POST /api/v1/auth/mfa; from then on every sign-in asks for a code.',
+        response: { 200: anyObject, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      reply.header('cache-control', 'no-store')
+      return startOptionalEnrolment(app.deps, staffOf(request), mfaSettingsOf(app))
     },
   )
 
   server.post(
     '/api/v1/auth/sign-out',
-    { config: staffOnly, schema: { tags: ['access'], summary: 'End this session' } },
+    { config: signingIn, schema: { tags: ['access'], summary: 'End this session' } },
     async (request, reply) => {
       const actor = staffOf(request)
       await revokeSession(app.deps, actor, actor.sessionId, 'session.signed_out')
@@ -60,7 +144,10 @@ export async function accessRoutes(server: FastifyInstance, app: App) {
 
   server.get(
     '/api/v1/auth/me',
-    { config: staffOnly, schema: { tags: ['access'], summary: 'Who is signed in' } },
+    {
+      config: signingIn,
+      schema: { tags: ['access'], summary: 'Who is signed in, and whether the session still waits for its MFA code' },
+    },
     async (request) => {
       const actor = staffOf(request)
       const staff = await app.db
@@ -68,7 +155,16 @@ export async function accessRoutes(server: FastifyInstance, app: App) {
         .selectAll()
         .where('id', '=', actor.staffId)
         .executeTakeFirstOrThrow()
-      return { staff: presentStaff(staff), session: { id: actor.sessionId } }
+      const session = await app.db
+        .selectFrom('sessions')
+        .select(['id', 'expires_at', 'mfa'])
+        .where('id', '=', actor.sessionId)
+        .executeTakeFirstOrThrow()
+      return {
+        staff: presentStaff(staff),
+        session: { id: session.id, expires_at: session.expires_at, mfa: session.mfa },
+        mfa_required: mfaRequiredFor(staff.roles),
+      }
     },
   )
 

@@ -16,7 +16,11 @@ export const SESSION_COOKIE = 'ng_session'
  */
 export type RouteAccess =
   | { auth: 'public' }
-  | { auth: 'staff'; permission?: Permission }
+  | {
+      auth: 'staff'
+      permission?: Permission /** Also a session still waiting for its TOTP code. */
+      allowPendingMfa?: boolean
+    }
   | { auth: 'machine'; scope: string }
 
 declare module 'fastify' {
@@ -80,7 +84,9 @@ export function installAuth(server: FastifyInstance, app: App, routes: DeclaredR
       return
     }
     if (!token.startsWith('ngs_')) throw new UnauthenticatedError('This route needs a staff session')
-    request.actor = await authenticateStaff(app.db, now, token, clientInfo(request))
+    request.actor = await authenticateStaff(app.db, now, token, clientInfo(request), {
+      allowPendingMfa: access.allowPendingMfa,
+    })
     if (access.permission) authorize(request.actor, access.permission)
   })
 }

@@ -24,7 +24,7 @@ export function AdminPage({ me }: { me: Me }) {
       <h1>Administration</h1>
       <p className="muted">
         {manage
-          ? 'Staff accounts, shops and machine clients. Each creation is one audited action that names you.'
+          ? 'Staff accounts, shops and machine clients. Roles and credential resets are requests a compliance officer approves.'
           : 'Staff accounts, shops and machine clients, read-only: only an admin creates them.'}
       </p>
       <div className="tabs" role="tablist" aria-label="Administration">
@@ -44,7 +44,7 @@ export function AdminPage({ me }: { me: Me }) {
         ))}
       </div>
       <div role="tabpanel" id="admin-panel" aria-labelledby={`admin-tab-${tab}`}>
-        {tab === 'staff' && <StaffPanel manage={manage} />}
+        {tab === 'staff' && <StaffPanel manage={manage} requests={manage || can(me.staff.roles, 'suspendStaff')} />}
         {tab === 'shops' && <ShopsPanel manage={manage} />}
         {tab === 'clients' && <ClientsPanel manage={manage} />}
       </div>

@@ -3,7 +3,6 @@ import { type FormEvent, useState } from 'react'
 import { api } from '../../api'
 import { ErrorBox, Field } from '../../components/Status'
 import { fieldErrors } from '../../fieldErrors'
-import { label } from '../../format'
 import { adminKeys, ROLES, SHOP_ROLES, type StaffAccount, useShops } from './adminTypes'
 import { CheckGroup } from './CheckGroup'
 
@@ -114,14 +113,16 @@ export function StaffForm() {
         value={v.roles}
         onChange={(roles) => set('roles', roles)}
         error={errs.of('roles')}
-        hint="An admin holds no role that acts on numbers: give admin alone (or with auditor)."
+        hint="Asked for, not granted: the account starts without roles until a compliance officer approves the role grant. An admin holds no role that acts on numbers."
         testId="admin-staff-roles"
       />
       {create.error && <ErrorBox error={create.error} title="Account not created" atField={errs.inline} />}
       {create.data && (
         <p className="ok-note" data-testid="admin-staff-created">
-          Created <strong className="mono">{create.data.username}</strong> ({create.data.roles.map(label).join(', ')}
-          {create.data.shop_id ? ` at ${create.data.shop_id}` : ''}). They sign in with the password you set.
+          Created <strong className="mono">{create.data.username}</strong>
+          {create.data.shop_id ? ` at ${create.data.shop_id}` : ''}, without roles yet
+          {create.data.role_grant_request ? ": the role grant waits for a compliance officer's approval" : ''}. They
+          sign in with the password you set.
         </p>
       )}
       <div className="actions">

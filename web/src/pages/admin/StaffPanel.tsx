@@ -1,10 +1,15 @@
 import { Empty, QueryView } from '../../components/Status'
-import { label } from '../../format'
+import { fmtTime, label } from '../../format'
 import { useStaffList } from './adminTypes'
+import { StaffActions } from './StaffActions'
 import { StaffForm } from './StaffForm'
+import { StaffRequests } from './StaffRequests'
 
-/** Staff accounts; an admin also gets the form to create one. */
-export function StaffPanel({ manage }: { manage: boolean }) {
+/**
+ * Staff accounts with what the caller may do about each (the server's abilities); an admin also gets the form to
+ * create one and the role grants and credential resets to execute once approved.
+ */
+export function StaffPanel({ manage, requests }: { manage: boolean; requests: boolean }) {
   const q = useStaffList()
   return (
     <div className="panel-stack">
@@ -24,6 +29,8 @@ export function StaffPanel({ manage }: { manage: boolean }) {
                       <th>Roles</th>
                       <th>Shop</th>
                       <th>Status</th>
+                      <th>MFA</th>
+                      <th />
                     </tr>
                   </thead>
                   <tbody>
@@ -42,7 +49,18 @@ export function StaffPanel({ manage }: { manage: boolean }) {
                         </td>
                         <td className="mono">{s.shop_id ?? '—'}</td>
                         <td>
-                          <span className={`badge status-${s.status}`}>{label(s.status)}</span>
+                          <span className={`badge status-${s.status}`} title={s.suspension_reason ?? undefined}>
+                            {label(s.status)}
+                          </span>
+                          {s.approver_cooling_until && (
+                            <div className="hint" title="7 days after a role grant or credential reset">
+                              approves nothing until {fmtTime(s.approver_cooling_until)}
+                            </div>
+                          )}
+                        </td>
+                        <td>{s.mfa_enrolled ? 'enrolled' : '—'}</td>
+                        <td>
+                          <StaffActions s={s} />
                         </td>
                       </tr>
                     ))}
@@ -53,6 +71,7 @@ export function StaffPanel({ manage }: { manage: boolean }) {
           }
         </QueryView>
       </section>
+      {requests && <StaffRequests />}
       {manage && <StaffForm />}
     </div>
   )

@@ -11,6 +11,15 @@ export interface StaffAccount {
   roles: string[]
   shop_id: string | null
   status: string
+  mfa_enrolled?: boolean
+  suspended_at?: string | null
+  suspension_reason?: string | null
+  /** Until then this account approves nothing (7 days after a role grant or credential reset). */
+  approver_cooling_until?: string | null
+  /** What the caller may do about this account: the server's own predicates (src/access/policies.ts). */
+  abilities?: { suspend: boolean; request_role_grant: boolean; request_credential_reset: boolean }
+  /** POST /api/v1/staff: the role_grant request filed with the account. */
+  role_grant_request?: { id: string; status: string; assigned_to: string | null } | null
 }
 
 export interface MachineClient {
