@@ -1,9 +1,11 @@
 // Demo shops, staff and machine clients. Every one is marked is_demo: production mode refuses to start while any
 // is_demo staff member exists, because these passwords are printed on the console.
-import { sql } from 'kysely'
+import { createHash, randomUUID } from 'node:crypto'
+import { sealMfaSecret } from '../access/mfa-secrets.ts'
 import { hashPassword } from '../access/secrets.ts'
+import { base32Decode, base32Encode } from '../access/totp.ts'
 import type { CommandContext } from '../audit/record.ts'
-import type { Role } from '../domain/roles.ts'
+import { mfaRequiredFor, type Role } from '../domain/roles.ts'
 
 export const DEMO_SHOPS = [
   { id: 'phnom-penh-central', name: 'Phnom Penh Central', code: 'pp' },
@@ -17,6 +19,16 @@ export interface DemoCredential {
   role: Role
   shop: string | null
   displayName: string
+  /**
+   * The published DEMO TOTP secret (base32, starting DEMO) of an account whose role needs MFA: seeded enrolled so
+   * the demo works with any authenticator app, or `NUMGUARD_TOTP_SECRET` for the CLI. Production refuses demo accounts.
+   */
+  totpSecret: string | null
+}
+
+/** A demo account's TOTP secret: "DEMO" then 28 base32 characters derived from the username (160 bits in all). */
+export function demoTotpSecret(username: string): string {
+  return `DEMO${base32Encode(createHash('sha256').update(`numguard-demo-totp:${username}`).digest()).slice(0, 28)}`
 }
 
 const STAFF_NAMES = [
@@ -40,6 +52,7 @@ function demoStaff(): DemoCredential[] {
       role,
       shop: shop.id,
       displayName: STAFF_NAMES[s * 3 + i],
+      totpSecret: mfaRequiredFor([role]) ? demoTotpSecret(username) : null,
     })
     staff.push(at(`agent.${shop.code}1`, 'agent', 0), at(`agent.${shop.code}2`, 'agent', 1))
     staff.push(at(`supervisor.${shop.code}`, 'supervisor', 2))
@@ -50,6 +63,7 @@ function demoStaff(): DemoCredential[] {
     role,
     shop: null,
     displayName,
+    totpSecret: mfaRequiredFor([role]) ? demoTotpSecret(username) : null,
   })
   staff.push(
     central('inventory', 'inventory_manager', 'Chea Kosal'),
@@ -109,7 +123,7 @@ export async function hashDemoSecrets(): Promise<HashedSecrets> {
 }
 
 /** Inserts the shops, staff and machine clients; returns how many of each. */
-export async function insertDemoAccounts(ctx: CommandContext, hashes: HashedSecrets) {
+export async function insertDemoAccounts(ctx: CommandContext, hashes: HashedSecrets, secretKey: string) {
   const now = ctx.now
   await ctx.tx
     .insertInto('shops')
@@ -119,7 +133,7 @@ export async function insertDemoAccounts(ctx: CommandContext, hashes: HashedSecr
     .insertInto('staff')
     .values(
       DEMO_CREDENTIALS.map((c) => ({
-        id: sql<string>`gen_random_uuid()`,
+        id: randomUUID(),
         username: c.username,
         display_name: c.displayName,
         password_hash: hashes.staff.get(c.username) as string,
@@ -129,7 +143,12 @@ export async function insertDemoAccounts(ctx: CommandContext, hashes: HashedSecr
         is_demo: true,
         created_at: now,
         updated_at: now,
-      })),
+      })).map((row, i) => {
+        const secret = DEMO_CREDENTIALS[i].totpSecret
+        if (!secret) return row
+        // Sealed for the account's id like any enrolment; enrolled at seeding, so no first-sign-in enrolment.
+        return { ...row, mfa_secret: sealMfaSecret(secretKey, row.id, base32Decode(secret)), mfa_enrolled_at: now }
+      }),
     )
     .execute()
   await ctx.tx

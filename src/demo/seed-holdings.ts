@@ -28,7 +28,7 @@ export function demoKycHash(doc: string): string {
 }
 
 /** The document number of demo subscriber `i`, the same formula as the SQL below (kept beside it). */
-function demoDocument(i: number): string {
+export function demoDocument(i: number): string {
   if (i % 10 === 0) return `CO-${String((i * 7919) % 100000000).padStart(8, '0')}`
   if (i % 13 === 0) return `N${String((i * 104729) % 10000000).padStart(7, '0')}`
   return String(100000000 + ((i * 104729) % 900000000))

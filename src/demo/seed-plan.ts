@@ -43,7 +43,8 @@ export function makePlan(rangeSize = DEFAULT_RANGE_SIZE): DemoPlan {
   return {
     rangeSize,
     held: part(0.3),
-    suspended: part(0.03),
+    // 1%: each suspended holder lapses during the demo, and their warnings and withdrawal are SMS the demo sends.
+    suspended: part(0.01),
     heldWithHistory: part(0.03),
     aging,
     availableWithHistory,

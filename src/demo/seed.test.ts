@@ -45,7 +45,7 @@ describe('seedDemo', () => {
     const counts = Object.fromEntries(byState.map((r) => [r.state, r.n]))
     expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(10_100)
     expect(Object.keys(counts).length).toBeGreaterThanOrEqual(5)
-    expect(counts).toMatchObject({ active: 2720, suspended: 300, aging: 200, retired: 50, reserved: 100 })
+    expect(counts).toMatchObject({ active: 2920, suspended: 100, aging: 200, retired: 50, reserved: 100 })
     expect(summary.numbers.byState).toMatchObject(counts)
     expect(summary.numbers.total).toBe(10_100)
   })
@@ -118,9 +118,45 @@ describe('seedDemo', () => {
   it('writes one audit record per range import and one demo.seeded record carrying the counts', async () => {
     const records = await rows(sql<{ action: string; envelope: { data: { subscribers: number } } }>`
       SELECT action, envelope FROM audit_records ORDER BY seq`)
-    expect(records.map((r) => r.action)).toEqual(['range.imported', 'range.imported', 'demo.seeded'])
-    expect(records[2].envelope.data.subscribers).toBe(summary.subscribers)
+    // The last top-ups come through the charging feed's own ingestion: one record for the batch.
+    expect(records.map((r) => r.action)).toEqual([
+      'range.imported',
+      'range.imported',
+      'activity.ingested',
+      'demo.seeded',
+    ])
+    expect(records[3].envelope.data.subscribers).toBe(summary.subscribers)
     expect(await isSeeded(database.db)).toBe(true)
+  })
+
+  it('dates each prepaid holder’s last top-up so the recycling rules have work across the coming months', async () => {
+    const cycles = await rows(sql<{ day: number; state: string }>`
+      SELECT (date '2026-03-01' - (r.cycle_started_at AT TIME ZONE 'Asia/Phnom_Penh')::date) AS day, n.state
+        FROM recycling_state r JOIN numbers n ON n.msisdn = r.msisdn
+       WHERE r.stage = 'in_cycle' AND r.account_type = 'prepaid'`)
+    const active = cycles.filter((c) => c.state === 'active').map((c) => c.day)
+    const suspended = cycles.filter((c) => c.state === 'suspended').map((c) => c.day)
+    expect(Math.max(...active)).toBeLessThan(60)
+    expect(active.filter((d) => d >= 30).length).toBeGreaterThan(20) // lapsing holders, warned within weeks
+    expect(Math.min(...suspended)).toBeGreaterThanOrEqual(60)
+    expect(Math.max(...suspended)).toBeLessThan(90)
+    expect(summary.recycling).toMatchObject({ ageing: 200, registered: 200 })
+    expect(summary.recycling.topups).toBeGreaterThan(2000)
+    expect(summary.recycling.usage).toBeGreaterThan(3)
+    const ageing = await rows(sql<{ n: number; reclaimable: number }>`
+      SELECT count(*)::int AS n, count(*) FILTER (WHERE next_due_at > ${NOW.toISOString()}::timestamptz)::int AS reclaimable
+        FROM recycling_state WHERE stage = 'aging'`)
+    expect(ageing).toEqual([{ n: 200, reclaimable: 200 }])
+    // The printed sample: a reclaimable number and the document its former holder would bring (never audited).
+    const sample = summary.recycling.reclaimSample
+    expect(sample?.msisdn).toMatch(/^\+855/)
+    const holder = await rows(sql<{ kyc_doc_hash: string }>`
+      SELECT s.kyc_doc_hash FROM custodies c JOIN subscribers s ON s.id = c.subscriber_id
+       WHERE c.msisdn = ${sample?.msisdn} AND c.end_reason = 'inactivity'`)
+    expect(holder.map((h) => h.kyc_doc_hash)).toContain(demoKycHash(sample?.kyc_doc_number ?? ''))
+    const audited = await rows(sql<{ n: number }>`
+      SELECT count(*)::int AS n FROM audit_records WHERE envelope::text LIKE ${`%${sample?.kyc_doc_number}%`}`)
+    expect(audited).toEqual([{ n: 0 }])
   })
 
   it('creates demo staff of every role, in three shops, with argon2id hashes of the printed passwords', async () => {

@@ -4,12 +4,14 @@ import { randomUUID } from 'node:crypto'
 import { type Kysely, sql } from 'kysely'
 import { audited, recordAudit } from '../audit/record.ts'
 import { type CommandDeps, runCommand } from '../audit/run-command.ts'
+import { DEMO_KYC_KEY } from '../config.ts'
 import type { DB } from '../db/types.ts'
 import { ConflictError } from '../domain/errors.ts'
 import { NUMBER_STATES, type NumberState, SIM_STATES, type SimState } from '../domain/lifecycle.ts'
 import { hashDemoSecrets, insertDemoAccounts } from './seed-accounts.ts'
 import { ICCID_PREFIX, loadHoldings } from './seed-holdings.ts'
 import { GOLDEN_FIRST, GOLDEN_SIZE, makePlan, STANDARD_FIRST } from './seed-plan.ts'
+import { loadRecyclingHistory } from './seed-recycling.ts'
 
 export {
   DEMO_CREDENTIALS,
@@ -33,6 +35,14 @@ export interface DemoSummary {
   machineClients: number
   ranges: { first: string; last: string; category: 'standard' | 'golden'; size: number }[]
   migrationBatchId: string
+  /** Last top-ups sent through the charging feed, usage events, numbers ageing (in the disconnection register). */
+  recycling: {
+    topups: number
+    usage: number
+    ageing: number
+    registered: number
+    reclaimSample: { msisdn: string; kyc_doc_number: string } | null
+  }
   /** One number of each state present, and one held number with a former holder: handy starting points for a demo. */
   samples: Partial<Record<NumberState | 'with_former_holder', string>>
 }
@@ -43,7 +53,11 @@ export async function isSeeded(db: Kysely<DB>): Promise<boolean> {
   return row !== undefined
 }
 
-export async function seedDemo(deps: CommandDeps, options: { rangeSize?: number } = {}): Promise<DemoSummary> {
+export async function seedDemo(
+  deps: CommandDeps,
+  /** secretKey: the app's NUMGUARD_KYC_KEY, which seals the demo accounts' TOTP secrets (default: the demo key). */
+  options: { rangeSize?: number; secretKey?: string } = {},
+): Promise<DemoSummary> {
   const plan = makePlan(options.rangeSize)
   const hashes = await hashDemoSecrets()
   // Scopes the derived subscriber ids to this seeding, so they are not guessable from the layout alone.
@@ -61,8 +75,9 @@ export async function seedDemo(deps: CommandDeps, options: { rangeSize?: number 
         'The demo data set loads only into an empty database (this one has staff, shops or ranges)',
       )
     }
-    const accounts = await insertDemoAccounts(ctx, hashes)
+    const accounts = await insertDemoAccounts(ctx, hashes, options.secretKey ?? DEMO_KYC_KEY)
     const holdings = await loadHoldings(ctx, plan, salt)
+    const { receipts: activityReceipts, ...recycling } = await loadRecyclingHistory(ctx, plan)
     const standardLast = STANDARD_FIRST + BigInt(plan.rangeSize - 1)
     const goldenLast = GOLDEN_FIRST + BigInt(GOLDEN_SIZE - 1)
     const summary: DemoSummary = {
@@ -76,6 +91,7 @@ export async function seedDemo(deps: CommandDeps, options: { rangeSize?: number 
         { first: `+${GOLDEN_FIRST}`, last: `+${goldenLast}`, category: 'golden', size: GOLDEN_SIZE },
       ],
       migrationBatchId: holdings.migrationBatchId,
+      recycling,
       samples: await sampleNumbers(ctx.tx, holdings.rangeIds),
     }
     const counts = {
@@ -87,6 +103,13 @@ export async function seedDemo(deps: CommandDeps, options: { rangeSize?: number 
       staff: summary.staff,
       shops: summary.shops,
       machine_clients: summary.machineClients,
+      // Counts only: the reclaim sample names a document number, which never goes into the audit log.
+      recycling: {
+        topups: recycling.topups,
+        usage: recycling.usage,
+        ageing: recycling.ageing,
+        registered: recycling.registered,
+      },
     }
     await ctx.tx
       .insertInto('settings')
@@ -98,7 +121,7 @@ export async function seedDemo(deps: CommandDeps, options: { rangeSize?: number 
       after: { ranges: summary.ranges, migration_batch_id: holdings.migrationBatchId },
       data: counts,
     })
-    return audited(summary, [receipt])
+    return audited(summary, [receipt, ...activityReceipts])
   })
 }
 

@@ -1,0 +1,62 @@
+// `numguard report …`: regulator files, written by the server (so the register marks what each file carried) and
+// saved where the operator asks.
+import { readFile, writeFile } from 'node:fs/promises'
+import { resolve } from 'node:path'
+import { type Command, InvalidArgumentError } from 'commander'
+import { ConflictError } from '../domain/errors.ts'
+import { withApi } from './api-client.ts'
+import type { GlobalOptions } from './commands.ts'
+
+interface ReportFile {
+  month: string
+  cutoff_on: string
+  file_name: string
+  file_sha256: string
+  disconnections: number
+  cancellations: number
+  created: boolean
+  content: string
+}
+
+const month = (v: string) => {
+  if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(v.trim())) throw new InvalidArgumentError('It must be a month, YYYY-MM.')
+  return v.trim()
+}
+
+export function reportCommands(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command('report')
+    .description('regulator reports')
+    .command('disconnections')
+    .description(
+      'write the monthly permanent-disconnection file (US RND convention: disconnections through the 10th not in an earlier file, plus cancellations); a re-run gives the same file',
+    )
+    .requiredOption('-m, --month <month>', 'the month, YYYY-MM (its file covers through the 10th)', month)
+    .option('-o, --out <file>', 'where to save the CSV (default: ./disconnections-YYYY-MM.csv)')
+    .option('--json', 'print the result as JSON (without the CSV)')
+    .action((o) => disconnections({ ...globals(), month: o.month, out: o.out, json: o.json }))
+}
+
+async function disconnections(o: GlobalOptions & { month: string; out?: string; json?: boolean }) {
+  await withApi(o, async (api) => {
+    const report = await api.request<ReportFile>('POST', '/api/v1/reports/disconnections', { month: o.month })
+    const path = resolve(o.out ?? report.file_name)
+    const existing = await readFile(path, 'utf8').catch(() => null)
+    // Never overwrite a different file silently: it may be one that was already submitted.
+    if (existing !== null && existing !== report.content) {
+      throw new ConflictError(
+        'file_exists',
+        `${path} exists and differs from the ${o.month} file; move it away or give --out`,
+      )
+    }
+    if (existing === null) await writeFile(path, report.content, { mode: 0o640 })
+    const { content: _content, ...summary } = report
+    if (o.json) return console.log(JSON.stringify({ ...summary, path }, null, 2))
+    console.log(
+      `${report.file_name}: ${report.disconnections} disconnection(s) and ${report.cancellations} cancellation(s) ` +
+        `through ${report.cutoff_on}${report.created ? '' : ' (the file written earlier)'}`,
+    )
+    console.log(`SHA-256 ${report.file_sha256}`)
+    console.log(`saved to ${path}`)
+  })
+}

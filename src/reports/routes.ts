@@ -1,0 +1,87 @@
+import type { FastifyInstance } from 'fastify'
+import type { App } from '../app.ts'
+import { runCommand } from '../audit/run-command.ts'
+import { NotFoundError } from '../domain/errors.ts'
+import { actorOf } from '../http/auth.ts'
+import { errorResponses } from '../http/schemas.ts'
+import {
+  type DisconnectionReport,
+  findReport,
+  generateDisconnectionReport,
+  operatorTimeZone,
+  registerSummary,
+  reportPeriod,
+} from './disconnections.ts'
+
+const tags = ['reports']
+const monthSchema = { type: 'string', pattern: '^[0-9]{4}-(0[1-9]|1[0-2])$', description: 'YYYY-MM' } as const
+
+function present(r: DisconnectionReport, created: boolean) {
+  return {
+    month: r.month,
+    cutoff_on: r.cutoff_on,
+    file_name: r.file_name,
+    file_sha256: r.file_sha256,
+    disconnections: r.disconnections,
+    cancellations: r.cancellations,
+    generated_at: r.generated_at,
+    generated_by: r.generated_by,
+    created,
+    content: r.content,
+  }
+}
+
+export async function reportRoutes(server: FastifyInstance, app: App) {
+  server.get<{ Querystring: { month?: string } }>(
+    '/api/v1/reports/disconnections',
+    {
+      config: { access: { auth: 'staff', permission: 'view_reports' } },
+      schema: {
+        tags,
+        summary: 'The monthly permanent-disconnection files (RND convention); with `month`, that file and its CSV',
+        querystring: {
+          type: 'object',
+          properties: { month: monthSchema },
+          additionalProperties: false,
+        },
+        response: errorResponses,
+      },
+    },
+    async (request) => {
+      const { month } = request.query
+      if (!month) return registerSummary(app.db)
+      const report = await findReport(app.db, reportPeriod(month).month)
+      if (!report) throw new NotFoundError('disconnection report', month)
+      return present(report, false)
+    },
+  )
+
+  server.post<{ Body: { month: string } }>(
+    '/api/v1/reports/disconnections',
+    {
+      config: { access: { auth: 'staff', permission: 'generate_reports' } },
+      schema: {
+        tags,
+        summary: 'Write the file for a month (once the 10th has ended); a re-run returns the same file',
+        body: {
+          type: 'object',
+          properties: { month: monthSchema },
+          required: ['month'],
+          additionalProperties: false,
+        },
+        response: errorResponses,
+      },
+    },
+    async (request) => {
+      const now = app.clock.now()
+      const timeZone = await operatorTimeZone(app.db, now)
+      let created = false
+      const report = await runCommand(app.deps, actorOf(request), async (ctx) => {
+        const out = await generateDisconnectionReport(ctx, request.body.month, timeZone)
+        created = out.receipts.length > 0
+        return out
+      })
+      return present(report, created)
+    },
+  )
+}

@@ -1,0 +1,77 @@
+import { can } from '../access/policies.ts'
+import type { Actor } from '../audit/actor.ts'
+import { REQUEST_TABLE } from '../domain/requests.ts'
+import { executorFor } from './executors.ts'
+import type { RequestAbilities } from './policies.ts'
+import type { ApprovalRecord, RequestRecord, StaffFacts } from './queries.ts'
+
+function person(staff: Map<string, StaffFacts>, id: string | null) {
+  if (!id) return null
+  const s = staff.get(id)
+  return { id, username: s?.username ?? null, display_name: s?.display_name ?? null, shop_id: s?.shop_id ?? null }
+}
+
+/** An open request past its expiry reads as expired even before anything has marked it so. */
+export function effectiveStatus(r: RequestRecord, now: Date): string {
+  return (r.status === 'pending' || r.status === 'approved') && new Date(r.expires_at) <= now ? 'expired' : r.status
+}
+
+export function requestAbilities(
+  r: RequestRecord,
+  actor: Actor | undefined,
+  now: Date,
+): RequestAbilities & { cancel: boolean } {
+  const status = effectiveStatus(r, now)
+  const me = actor?.kind === 'staff' ? actor.staffId : null
+  const decide = status === 'pending' && me !== null && me === r.assigned_to && can(actor, 'decide_requests')
+  const waited = !r.not_before || new Date(r.not_before) <= now
+  return {
+    approve: decide,
+    reject: decide,
+    execute: status === 'approved' && me === r.requested_by && waited && executorFor(r.kind) !== undefined,
+    cancel: (status === 'pending' || status === 'approved') && me === r.requested_by,
+  }
+}
+
+export function presentRequest(
+  r: RequestRecord,
+  context: { staff: Map<string, StaffFacts>; approvals: ApprovalRecord[]; actor: Actor | undefined; now: Date },
+) {
+  const rule = REQUEST_TABLE[r.kind]
+  return {
+    id: r.id,
+    kind: r.kind,
+    kind_label: rule.label,
+    msisdn: r.msisdn,
+    status: effectiveStatus(r, context.now),
+    payload: r.payload,
+    payload_sha256: r.payload_sha256,
+    requested_by: person(context.staff, r.requested_by),
+    requested_at: r.requested_at,
+    expires_at: r.expires_at,
+    not_before: r.not_before,
+    decided_at: r.decided_at,
+    executed_at: r.executed_at,
+    assigned_to: person(context.staff, r.assigned_to),
+    approvals: context.approvals
+      .filter((a) => a.request_id === r.id)
+      .map((a) => ({
+        approver: person(context.staff, a.approver_id),
+        decision: a.decision,
+        payload_sha256: a.payload_sha256,
+        decided_at: a.decided_at,
+        voided_at: a.voided_at,
+      })),
+    outcome: r.outcome,
+    rule: {
+      approver_role: rule.approverRole,
+      approver_other_shop: rule.approverOtherShop,
+      consents: rule.consents,
+      notice_at_request: rule.noticeAtRequest,
+      wait_hours: rule.waitHours,
+    },
+    abilities: requestAbilities(r, context.actor, context.now),
+  }
+}
+
+export type PresentedRequest = ReturnType<typeof presentRequest>

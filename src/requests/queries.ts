@@ -1,0 +1,182 @@
+// The request workflow's SQL, as named functions.
+import { type Kysely, sql } from 'kysely'
+import type { DB } from '../db/types.ts'
+import type { RequestKind, RequestStatus } from '../domain/requests.ts'
+
+type Reader = Kysely<DB>
+
+export interface RequestRecord {
+  id: string
+  kind: RequestKind
+  msisdn: string | null
+  status: RequestStatus
+  payload: Record<string, unknown>
+  payload_sha256: string
+  requested_by: string
+  requested_at: Date
+  expires_at: Date
+  not_before: Date | null
+  decided_at: Date | null
+  executed_at: Date | null
+  assigned_to: string | null
+  outcome: Record<string, unknown> | null
+}
+
+export interface StaffFacts {
+  id: string
+  username: string
+  display_name: string
+  roles: string[]
+  shop_id: string | null
+  status: 'active' | 'suspended'
+  created_at: Date
+  roles_granted_at: Date | null
+  credentials_reset_at: Date | null
+}
+
+export interface ApprovalRecord {
+  request_id: string
+  approver_id: string
+  payload_sha256: string
+  decision: 'approved' | 'rejected'
+  decided_at: Date
+  voided_at: Date | null
+}
+
+const REQUEST_COLUMNS = [
+  'id',
+  'kind',
+  'msisdn',
+  'status',
+  'payload',
+  'payload_sha256',
+  'requested_by',
+  'requested_at',
+  'expires_at',
+  'not_before',
+  'decided_at',
+  'executed_at',
+  'assigned_to',
+  'outcome',
+] as const
+
+export async function findRequest(db: Reader, id: string): Promise<RequestRecord | undefined> {
+  const row = await db.selectFrom('requests').select(REQUEST_COLUMNS).where('id', '=', id).executeTakeFirst()
+  return row as RequestRecord | undefined
+}
+
+/** Locks the request row for the rest of the transaction: two decisions on one request run one after the other. */
+export async function lockRequest(db: Reader, id: string): Promise<RequestRecord | undefined> {
+  const row = await db
+    .selectFrom('requests')
+    .select(REQUEST_COLUMNS)
+    .where('id', '=', id)
+    .forUpdate()
+    .executeTakeFirst()
+  return row as RequestRecord | undefined
+}
+
+/** The open requests of one kind on a number (pending or approved), oldest first. */
+export async function openRequestsOn(db: Reader, msisdn: string, kind: RequestKind): Promise<RequestRecord[]> {
+  const rows = await db
+    .selectFrom('requests')
+    .select(REQUEST_COLUMNS)
+    .where('msisdn', '=', msisdn)
+    .where('kind', '=', kind)
+    .where('status', 'in', ['pending', 'approved'])
+    .orderBy('requested_at')
+    .forUpdate()
+    .execute()
+  return rows as RequestRecord[]
+}
+
+export async function staffFacts(db: Reader, id: string): Promise<StaffFacts | undefined> {
+  return db
+    .selectFrom('staff')
+    .select(['id', 'username', 'display_name', 'roles', 'shop_id', 'status', 'created_at'])
+    .select(['roles_granted_at', 'credentials_reset_at'])
+    .where('id', '=', id)
+    .executeTakeFirst()
+}
+
+export async function staffByIds(db: Reader, ids: string[]): Promise<Map<string, StaffFacts>> {
+  if (ids.length === 0) return new Map()
+  const rows = await db
+    .selectFrom('staff')
+    .select(['id', 'username', 'display_name', 'roles', 'shop_id', 'status', 'created_at'])
+    .select(['roles_granted_at', 'credentials_reset_at'])
+    .where('id', 'in', [...new Set(ids)])
+    .execute()
+  return new Map(rows.map((r) => [r.id, r]))
+}
+
+export interface ApproverCandidateQuery {
+  role: string
+  requesterId: string
+  /** Exclude staff of this shop (the requester's), when the kind asks for another shop. */
+  excludeShop: string | null | undefined
+  /** Only staff whose latest role grant or credential reset is at or before this instant (cooling period). */
+  grantedBefore?: Date
+}
+
+/**
+ * Eligible approvers with their open workload, least loaded first; ties in random order so nobody can predict, let
+ * alone choose, who will be assigned.
+ */
+export async function approverCandidates(
+  db: Reader,
+  q: ApproverCandidateQuery,
+): Promise<{ id: string; username: string; load: number }[]> {
+  const { rows } = await sql<{ id: string; username: string; load: number }>`
+    SELECT s.id, s.username,
+           (SELECT count(*)::int FROM requests r WHERE r.assigned_to = s.id AND r.status = 'pending') AS load
+      FROM staff s
+     WHERE s.status = 'active' AND ${q.role} = ANY (s.roles) AND s.id <> ${q.requesterId}
+       AND (${q.excludeShop === undefined} OR s.shop_id IS DISTINCT FROM ${q.excludeShop ?? null}::text)
+       AND (${q.grantedBefore === undefined} OR greatest(s.roles_granted_at, s.credentials_reset_at) IS NULL
+            OR greatest(s.roles_granted_at, s.credentials_reset_at) <= ${q.grantedBefore ?? null}::timestamptz)
+     ORDER BY load, random()
+     LIMIT 20`.execute(db)
+  return rows
+}
+
+export async function requestApprovals(db: Reader, requestIds: string[]): Promise<ApprovalRecord[]> {
+  if (requestIds.length === 0) return []
+  const rows = await db
+    .selectFrom('request_approvals')
+    .selectAll()
+    .where('request_id', 'in', requestIds)
+    .orderBy('decided_at')
+    .execute()
+  return rows as ApprovalRecord[]
+}
+
+export interface RequestFilter {
+  status?: RequestStatus
+  assignedTo?: string
+  requestedBy?: string
+  msisdn?: string
+  kind?: RequestKind
+  /** Open requests whose expiry has passed read as expired from this instant on. */
+  now: Date
+  limit: number
+}
+
+export async function listRequests(db: Reader, f: RequestFilter): Promise<RequestRecord[]> {
+  let q = db.selectFrom('requests').select(REQUEST_COLUMNS).orderBy('requested_at', 'desc').limit(f.limit)
+  if (f.status === 'pending' || f.status === 'approved') {
+    q = q.where('status', '=', f.status).where('expires_at', '>', f.now)
+  } else if (f.status === 'expired') {
+    q = q.where((eb) =>
+      eb.or([
+        eb('status', '=', 'expired'),
+        eb.and([eb('status', 'in', ['pending', 'approved']), eb('expires_at', '<=', f.now)]),
+      ]),
+    )
+  } else if (f.status) q = q.where('status', '=', f.status)
+  if (f.assignedTo) q = q.where('assigned_to', '=', f.assignedTo)
+  if (f.requestedBy) q = q.where('requested_by', '=', f.requestedBy)
+  if (f.msisdn) q = q.where('msisdn', '=', f.msisdn)
+  if (f.kind) q = q.where('kind', '=', f.kind)
+  return (await q.execute()) as RequestRecord[]
+}

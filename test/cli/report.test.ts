@@ -1,0 +1,70 @@
+// `numguard report disconnections --month`: the CLI asks the running server for the month's file and saves it; a
+// re-run saves the same bytes; an existing different file is never overwritten.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { sha256Hex } from '../../src/access/secrets.ts'
+import { openTestApp, type TestApp } from '../helpers/app.ts'
+import { makeStaff } from '../helpers/factories.ts'
+import { DAY, sellTo, withdrawForInactivity } from '../helpers/reclaim-fixtures.ts'
+import { cliEnv, errorLines, numguard } from './support.ts'
+
+let t: TestApp
+let url: string
+let dir: string
+let msisdn: string
+let env: NodeJS.ProcessEnv
+
+beforeAll(async () => {
+  t = await openTestApp() // 2026-03-02 in Phnom Penh
+  url = await t.server.listen({ host: '127.0.0.1', port: 0 })
+  dir = mkdtempSync(join(tmpdir(), 'numguard-cli-report-'))
+  const held = await sellTo(t.app, { agent: await makeStaff(t.app, ['agent']) })
+  msisdn = held.msisdn
+  await withdrawForInactivity(t.app, held)
+  t.clock.advance(10 * DAY) // 2026-03-12: the 10th has ended
+  // A compliance officer signs in with TOTP: the CLI uses the session token it got.
+  const officer = await makeStaff(t.app, ['compliance_officer'])
+  env = cliEnv({
+    NUMGUARD_URL: url,
+    XDG_CONFIG_HOME: join(dir, 'config'),
+    NUMGUARD_DATA: join(dir, 'data'),
+    NUMGUARD_TOKEN: officer.token,
+  })
+})
+afterAll(async () => {
+  await t?.close()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+describe('numguard report disconnections', () => {
+  it('saves the month’s file and says what it holds', async () => {
+    const out = join(dir, 'march.csv')
+    const run = await numguard(['report', 'disconnections', '--month', '2026-03', '--out', out], env)
+    expect(run.code, run.stderr).toBe(0)
+    const content = readFileSync(out, 'utf8')
+    expect(content).toBe(`number,disconnection_date,record\r\n${msisdn.slice(1)},2026-03-02,disconnected\r\n`)
+    expect(run.stdout).toContain(
+      'disconnections-2026-03.csv: 1 disconnection(s) and 0 cancellation(s) through 2026-03-10',
+    )
+    expect(run.stdout).toContain(`SHA-256 ${sha256Hex(content)}`)
+
+    const again = await numguard(['report', 'disconnections', '--month', '2026-03', '--out', out], env)
+    expect(again.code, again.stderr).toBe(0)
+    expect(again.stdout).toContain('(the file written earlier)')
+    expect(readFileSync(out, 'utf8')).toBe(content)
+  })
+
+  it('never overwrites a different file, and refuses a malformed month', async () => {
+    const out = join(dir, 'other.csv')
+    writeFileSync(out, 'something else\n')
+    const run = await numguard(['report', 'disconnections', '-m', '2026-03', '-o', out], env)
+    expect(run.code).toBe(1)
+    expect(errorLines(run.stderr).join('\n')).toMatch(/exists and differs/)
+    expect(readFileSync(out, 'utf8')).toBe('something else\n')
+    const bad = await numguard(['report', 'disconnections', '--month', '2026-3'], env)
+    expect(bad.code).toBe(1)
+    expect(bad.stderr).toMatch(/YYYY-MM/)
+  })
+})

@@ -1,0 +1,99 @@
+// Shapes of the request and recycling endpoints the console reads (see /docs).
+
+export interface Person {
+  id: string
+  username: string | null
+  display_name: string | null
+  shop_id: string | null
+}
+
+export interface RequestView {
+  id: string
+  kind: string
+  kind_label: string
+  msisdn: string | null
+  status: 'pending' | 'approved' | 'executed' | 'rejected' | 'cancelled' | 'expired'
+  payload: Record<string, unknown>
+  payload_sha256: string
+  requested_by: Person
+  requested_at: string
+  expires_at: string
+  not_before: string | null
+  decided_at: string | null
+  executed_at: string | null
+  assigned_to: Person | null
+  approvals: {
+    approver: Person
+    decision: string
+    payload_sha256: string
+    decided_at: string
+    voided_at: string | null
+  }[]
+  outcome: Record<string, unknown> | null
+  rule: { approver_role: string | null; approver_other_shop: boolean; wait_hours: number }
+  abilities: { approve: boolean; reject: boolean; execute: boolean; cancel: boolean }
+}
+
+export interface CycleStep {
+  what: string
+  stage?: number
+  on: string
+  past: boolean
+}
+
+export interface CycleView {
+  msisdn: string
+  custody_id: string
+  group: 'counting' | 'warned' | 'suspended' | 'waiting' | 'aging' | 'closed' | 'postpaid'
+  stage: string
+  step: string
+  state: string
+  cycle_no: number
+  cycle_started_at: string
+  day_of_cycle: number | null
+  policy_version: number
+  waiting_reason: string | null
+  withdrawn_at: string | null
+  reclaim_until: string | null
+  reclaimable: boolean
+  next: { what: string; stage?: number; on: string | null }
+  steps: CycleStep[]
+}
+
+export type GroupKey = 'counting' | 'warned' | 'suspended' | 'waiting' | 'aging' | 'due_soon'
+
+export interface RecyclingOverview {
+  now: string
+  counts: Record<GroupKey, number>
+  waiting_reasons: Record<string, number>
+  lists: Record<GroupKey, CycleView[]>
+}
+
+export interface Notice {
+  id: string
+  to: string
+  to_alternate_contact: boolean
+  purpose: string
+  body: string
+  state: string
+  created_at: string
+  submitted_at: string | null
+  last_final_at: string | null
+  parts: { index: number; count: number; state: string; receipt_state: string | null }[]
+}
+
+/** "warning 2 on 12 May", "withdrawal on 2 Jun" */
+export function stepLabel(s: { what: string; stage?: number }): string {
+  if (s.what === 'warning') return `warning ${s.stage ?? ''}`.trim()
+  if (s.what === 'aging_ends') return 'aging ends'
+  return s.what.replaceAll('_', ' ')
+}
+
+/** A `YYYY-MM-DD` calendar day (operator time zone) as "12 May 2026". */
+export function fmtDay(day: string | null | undefined): string {
+  if (!day) return '—'
+  const d = new Date(`${day}T00:00:00Z`)
+  return Number.isNaN(d.getTime())
+    ? day
+    : new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', day: 'numeric', month: 'short', year: 'numeric' }).format(d)
+}
