@@ -1,0 +1,165 @@
+// The offline verifier: `verifyBundle(dir, { key })` checks an exported audit bundle with nothing but Node's crypto
+// and the tlog core — signatures and cosignatures, the tree root recomputed at every checkpoint size, consistency
+// with a checkpoint kept earlier, canonical leaves, and the rules the log must show.
+import { existsSync, statSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
+import { join, resolve } from 'node:path'
+import { readCheckpoints, type SignedCheckpoint } from './checkpoints.ts'
+import { type Key, type Manifest, readLogKey, readManifest, readSince, readWitnesses } from './inputs.ts'
+import { WorkerPool } from './pool.ts'
+import { scanLeaves, type Target } from './scan-leaves.ts'
+import { type CheckpointSummary, Problems, type VerifyOptions, type VerifyReport } from './types.ts'
+
+const b64 = (b: Buffer) => b.toString('base64')
+const SMALL_BUNDLE_BYTES = 4_000_000
+
+export async function verifyBundle(dir: string, options: VerifyOptions): Promise<VerifyReport> {
+  const started = performance.now()
+  const problems = new Problems()
+  const isBundle = existsSync(dir) && statSync(dir).isDirectory()
+  if (!isBundle)
+    problems.fail({
+      where: 'bundle',
+      message: `${resolve(dir)} is not a directory (give the directory \`numguard audit export\` wrote)`,
+    })
+  const manifest = isBundle ? readManifest(dir, problems) : null
+  const threads = threadsFor(manifest ? join(dir, manifest.leaves) : null, options.threads)
+  const key = isBundle ? readLogKey(dir, options.key, problems) : null
+  const witnesses = readWitnesses(isBundle ? dir : null, options.witnesses ?? [], problems)
+  options.onProgress?.({ phase: 'checkpoints', leaves: 0, total: manifest?.size ?? 0 })
+  const pool = threads > 1 ? new WorkerPool(threads) : null
+  try {
+    return await verifyWith(pool, { dir, options, problems, manifest, key, witnesses, threads, started })
+  } finally {
+    await pool?.close()
+  }
+}
+
+interface Context {
+  dir: string
+  options: VerifyOptions
+  problems: Problems
+  manifest: Manifest | null
+  key: Key | null
+  witnesses: Awaited<ReturnType<typeof readWitnesses>>
+  threads: number
+  started: number
+}
+
+async function verifyWith(pool: WorkerPool | null, c: Context): Promise<VerifyReport> {
+  const { dir, options, problems, manifest, key, witnesses, threads } = c
+  const signed = manifest ? await readCheckpoints(dir, manifest, key, witnesses, problems, { pool, threads }) : []
+  const since = options.since !== undefined ? readSince(options.since, key, manifest?.origin ?? null, problems) : null
+  const checkpoints: CheckpointSummary[] = signed.map((c) => ({
+    size: c.size,
+    root: b64(c.root),
+    cosignedBy: c.cosignedBy.map((w) => w.name),
+  }))
+  const report: VerifyReport = {
+    ok: false,
+    dir: resolve(dir),
+    origin: manifest?.origin ?? null,
+    key: key ? { name: key.name, keyId: key.keyId } : null,
+    size: manifest?.size ?? null,
+    leaves: 0,
+    checkpoints,
+    witnesses: [...witnesses.values()].map(({ vkey: _, ...w }) => w),
+    since: since ? { size: since.size, root: b64(since.root), consistent: null } : null,
+    rules: { staffLeaves: 0, signIns: 0, requestsExecuted: 0, withdrawals: 0, noticesEvidenced: 0 },
+    failures: problems.failures,
+    moreFailures: 0,
+    warnings: problems.warnings,
+    moreWarnings: 0,
+    threads,
+    seconds: 0,
+  }
+  if (manifest) {
+    checkLastCheckpoint(manifest, signed, problems)
+    const targets: Target[] = signed.map((c, i) => ({ size: c.size, root: c.root, checkpoint: checkpoints[i] }))
+    if (since) targets.push({ size: since.size, root: since.root, since: true })
+    targets.sort((a, b) => a.size - b.size || (a.since ? 1 : 0) - (b.since ? 1 : 0))
+    const rules = await scanLeaves(
+      join(dir, manifest.leaves),
+      manifest,
+      targets,
+      { pool, threads },
+      problems,
+      options,
+      report,
+    )
+    report.rules = { ...rules.counts }
+    checkWitnesses(report, problems)
+    checkExtent(manifest, signed, targets, report, problems)
+  }
+  report.moreFailures = problems.moreFailures
+  report.moreWarnings = problems.moreWarnings
+  report.ok = !problems.failed
+  report.seconds = (performance.now() - c.started) / 1000
+  options.onProgress?.({ phase: 'done', leaves: report.leaves, total: manifest?.size ?? report.leaves })
+  return report
+}
+
+/** By default every core, but worker threads pay off only past a few chunks: a small bundle is checked here. */
+function threadsFor(leaves: string | null, asked: number | undefined): number {
+  if (asked !== undefined) return Math.max(1, Math.floor(asked))
+  const bytes = leaves && existsSync(leaves) ? statSync(leaves).size : 0
+  return bytes < SMALL_BUNDLE_BYTES ? 1 : availableParallelism()
+}
+
+function checkLastCheckpoint(manifest: Manifest, signed: SignedCheckpoint[], problems: Problems): void {
+  const last = signed[signed.length - 1]
+  if (last && last.size !== manifest.size)
+    problems.fail({
+      where: 'manifest.json',
+      message: `size ${manifest.size}, but the last checkpoint that verifies has size ${last.size}`,
+    })
+}
+
+function checkWitnesses(report: VerifyReport, problems: Problems): void {
+  for (const w of report.witnesses) {
+    if (w.cosigned > 0) continue
+    if (w.source === 'trusted')
+      problems.fail({ where: `witness ${w.name}`, message: 'it cosigned no checkpoint of this bundle' })
+    else
+      problems.warn({ where: `witness ${w.name}`, message: 'listed in witnesses.txt, but it cosigned no checkpoint' })
+  }
+}
+
+/** Leaves missing (a truncated file) or beyond the last checkpoint (signed by nothing). */
+function checkExtent(
+  manifest: Manifest,
+  signed: SignedCheckpoint[],
+  targets: Target[],
+  r: VerifyReport,
+  problems: Problems,
+) {
+  const n = r.leaves
+  for (const t of targets) {
+    if (t.size <= n) continue
+    if (t.since)
+      problems.fail({
+        where: 'since',
+        message: `the log was rewritten: the checkpoint kept earlier has size ${t.size}, but this bundle holds ${n} leaves (the log was truncated or the bundle is)`,
+        size: t.size,
+      })
+    else
+      problems.fail({
+        where: `checkpoint size ${t.size}`,
+        message: `${manifest.leaves} ends after ${n} leaves (truncated)`,
+        size: t.size,
+      })
+  }
+  if (n < manifest.size)
+    problems.fail({
+      where: manifest.leaves,
+      message: `it holds ${n} leaves, the manifest says ${manifest.size} (truncated)`,
+    })
+  const lastSize = signed.length > 0 ? signed[signed.length - 1].size : 0
+  if (n > lastSize)
+    problems.fail({
+      where: manifest.leaves,
+      message: `leaves ${lastSize}..${n - 1} come after the last signed checkpoint (size ${lastSize}): no signature vouches for them`,
+    })
+}
+
+export type { Key }
