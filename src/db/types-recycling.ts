@@ -25,9 +25,25 @@ export interface RecyclingStateTable {
   withdrawn_at: NullableTimestamp
   next_due_at: NullableTimestamp
   updated_at: Timestamp
+  /** 008: the cycle whose policy_version, step and warnings this row describes (NULL: not set up yet). */
+  seen_cycle_no: number | null
+  warnings_queued: Generated<number>
+  alerted_cycle_no: number | null
+  alerted_reasons: ColumnType<string[], string[] | undefined, string[]>
+  /** The worker claim that owns the row until next_due_at. */
+  lease_id: string | null
+}
+export interface RecyclingNoticesTable {
+  custody_id: string
+  cycle_no: number
+  purpose: 'inactivity_warning' | 'suspension' | 'withdrawal'
+  stage: number
+  notice_id: string
+  queued_at: Timestamp
 }
 
 export interface RecyclingTables {
   recycling_policies: RecyclingPoliciesTable
   recycling_state: RecyclingStateTable
+  recycling_notices: RecyclingNoticesTable
 }

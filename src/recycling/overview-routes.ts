@@ -4,6 +4,7 @@ import type { App } from '../app.ts'
 import { NotFoundError } from '../domain/errors.ts'
 import { normaliseMsisdnInput } from '../domain/msisdn.ts'
 import { errorResponses, msisdnParams } from '../http/schemas.ts'
+import { numberAccountView } from '../inventory/account-view.ts'
 import { numberCycle, recyclingOverview } from './overview.ts'
 
 const tags = ['recycling']
@@ -34,6 +35,9 @@ export async function recyclingOverviewRoutes(server: FastifyInstance, app: App)
       schema: {
         tags,
         summary: 'Where a number stands in its inactivity cycle: stage, day, next step and its date, reclaim deadline',
+        description:
+          'A held number’s cycle is its holder’s account (invariant 10): an agent without a customer session for ' +
+          'the holder gets `cycle: null, withheld: true`. Ageing numbers (reclaim) are shown to everyone.',
         params: msisdnParams,
         response: errorResponses,
       },
@@ -43,10 +47,17 @@ export async function recyclingOverviewRoutes(server: FastifyInstance, app: App)
       const now = app.clock.now()
       const exists = await app.db.selectFrom('numbers').select('msisdn').where('msisdn', '=', msisdn).executeTakeFirst()
       if (!exists) throw new NotFoundError('number', msisdn)
-      const cycle = await numberCycle(app.db, msisdn, now)
+      const [cycle, view] = await Promise.all([
+        numberCycle(app.db, msisdn, now),
+        numberAccountView(app.db, request.actor, msisdn, now),
+      ])
+      // Invariant 10: a cycle (its holder's last top-up, the warnings they were sent, their account type) is the
+      // account's; an ageing number's stays shown, since a reclaim by the former holder starts from it.
+      const withheld = view.kind === 'restricted' && cycle !== null && cycle.stage !== 'aging'
       return {
         msisdn,
-        cycle,
+        cycle: withheld ? null : cycle,
+        withheld,
         abilities: { reclaim: Boolean(cycle?.reclaimable) && can(request.actor, 'request_reclaim') },
       }
     },
