@@ -1,7 +1,8 @@
 import { can } from '../access/policies.ts'
 import type { Actor } from '../audit/actor.ts'
-import { presentSubscriber } from '../subscribers/presenters.ts'
-import type { numberBindings, numberCustodies, numberHistory } from './queries.ts'
+import { maskMsisdn, presentSubscriber } from '../subscribers/presenters.ts'
+import { type NumberAccountView, seesCustody, seesMoment } from './account-view.ts'
+import type { numberBindings, numberCustodies, numberHistory, simBindings } from './queries.ts'
 
 type Rows<F extends (...a: never[]) => Promise<unknown[]>> = Awaited<ReturnType<F>>
 
@@ -38,10 +39,17 @@ export function presentNumber(n: NumberRow, actor: Actor | undefined, now: Date)
   }
 }
 
-export function presentCustody(c: Rows<typeof numberCustodies>[number]) {
+/**
+ * A custody as `view` may see it: the authenticated holder's own in full (name and contact in clear), every custody
+ * in the work view (masked as on the subscriber page), otherwise the period alone with `subscriber: null`.
+ */
+export function presentCustody(c: Rows<typeof numberCustodies>[number], view: NumberAccountView) {
+  const own = view.kind === 'holder' && seesCustody(view, c.id)
+  const subscriber =
+    view.kind === 'work' || own ? presentSubscriber({ ...c, id: c.subscriber_id }, own ? 'full' : 'work') : null
   return {
     id: c.id,
-    subscriber: presentSubscriber({ ...c, id: c.subscriber_id }),
+    subscriber,
     basis: c.basis,
     request_id: c.request_id,
     migration_batch_id: c.migration_batch_id,
@@ -62,6 +70,18 @@ export function presentBinding(b: Rows<typeof numberBindings>[number]) {
   }
 }
 
+/** A number a SIM served: in full when its custody is in the caller's view, else masked to its last 3 digits. */
+export function presentSimBinding(b: Rows<typeof simBindings>[number], inView: boolean) {
+  return {
+    msisdn: inView ? b.msisdn : maskMsisdn(b.msisdn),
+    custody_id: inView ? b.custody_id : null,
+    started_at: b.started_at,
+    ended_at: b.ended_at,
+    end_reason: b.end_reason,
+    withheld: !inView,
+  }
+}
+
 interface Envelope {
   actor?: { kind: string; username?: string; staff_id?: string; client_id?: string; component?: string }
   before?: unknown
@@ -69,10 +89,10 @@ interface Envelope {
   basis?: string | null
 }
 
-export function presentHistory(h: Rows<typeof numberHistory>[number]) {
+export function presentHistory(h: Rows<typeof numberHistory>[number], view: NumberAccountView) {
   const env = (typeof h.envelope === 'string' ? JSON.parse(h.envelope) : h.envelope) as Envelope
   const a = env.actor ?? { kind: 'unknown' }
-  return {
+  const entry = {
     seq: h.seq,
     event_id: h.event_id,
     at: h.recorded_at,
@@ -82,4 +102,29 @@ export function presentHistory(h: Rows<typeof numberHistory>[number]) {
     after: env.after ?? null,
     basis: env.basis ?? null,
   }
+  if (seesMoment(view, h.recorded_at)) return { ...entry, details_withheld: false }
+  // Outside the caller's view a record keeps what it did to the number, not whom or which SIM it concerned; its
+  // basis only when a word (`sale`, `inactivity`), since an id there may name a custody, request or batch.
+  const before = numberFacts(entry.before)
+  const after = numberFacts(entry.after)
+  const basisShown = entry.basis === null || BASIS_WORD.test(entry.basis)
+  return {
+    ...entry,
+    before: before.facts,
+    after: after.facts,
+    basis: basisShown ? entry.basis : null,
+    details_withheld: before.dropped || after.dropped || !basisShown,
+  }
+}
+
+const BASIS_WORD = /^[a-z_]{1,40}$/
+
+/** Facts about the number itself that a record's before/after may carry; anything else is the account's. */
+const NUMBER_FACTS = new Set(['state', 'category', 'reserved_until', 'aging_ends_on'])
+
+function numberFacts(v: unknown): { facts: Record<string, unknown> | null; dropped: boolean } {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return { facts: null, dropped: v !== null }
+  const entries = Object.entries(v as Record<string, unknown>)
+  const kept = entries.filter(([k]) => NUMBER_FACTS.has(k))
+  return { facts: kept.length > 0 ? Object.fromEntries(kept) : null, dropped: kept.length < entries.length }
 }

@@ -75,6 +75,7 @@ export function numberCustodies(db: Kysely<DB>, msisdn: string) {
       's.language',
       's.kyc_doc_kind',
       's.kyc_doc_last4',
+      's.alt_contact',
     ])
     .where('c.msisdn', '=', msisdn)
     .orderBy('c.started_at', 'desc')
@@ -101,12 +102,7 @@ export function numberHistory(db: Kysely<DB>, msisdn: string, limit = 200) {
   return db
     .selectFrom('audit_records')
     .select(['seq', 'event_id', 'recorded_at', 'action', 'envelope'])
-    .where((eb) =>
-      eb.or([
-        eb('msisdn', '=', msisdn),
-        eb.and([eb('msisdn', 'is', null), eb(sql`envelope ->> 'basis'`, 'in', bases)]),
-      ]),
-    )
+    .where((eb) => eb.or([eb('msisdn', '=', msisdn), eb.and([eb('msisdn', 'is', null), eb('basis', 'in', bases)])]))
     .orderBy('seq', 'desc')
     .limit(limit)
     .execute()
@@ -116,12 +112,14 @@ export function findSim(db: Kysely<DB>, iccid: string) {
   return db.selectFrom('sims').selectAll().where('iccid', '=', iccid).executeTakeFirst()
 }
 
+/** The numbers a SIM served, with the subscriber of each custody (so an answer can keep to the caller's view). */
 export function simBindings(db: Kysely<DB>, iccid: string) {
   return db
-    .selectFrom('sim_bindings')
-    .select(['msisdn', 'custody_id', 'started_at', 'ended_at', 'end_reason'])
-    .where('iccid', '=', iccid)
-    .orderBy('started_at', 'desc')
+    .selectFrom('sim_bindings as b')
+    .innerJoin('custodies as c', 'c.id', 'b.custody_id')
+    .select(['b.msisdn', 'b.custody_id', 'b.started_at', 'b.ended_at', 'b.end_reason', 'c.subscriber_id'])
+    .where('b.iccid', '=', iccid)
+    .orderBy('b.started_at', 'desc')
     .execute()
 }
 

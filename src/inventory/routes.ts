@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify'
+import { can } from '../access/policies.ts'
 import type { App } from '../app.ts'
 import { runCommand } from '../audit/run-command.ts'
 import { NotFoundError, ValidationError } from '../domain/errors.ts'
@@ -6,6 +7,7 @@ import { isMsisdnLike, normaliseMsisdnInput, normaliseMsisdnPrefix } from '../do
 import { actorOf, staffOf } from '../http/auth.ts'
 import { anyObject, errorResponses, limitQuery, msisdnParams, msisdnPattern } from '../http/schemas.ts'
 import { findSubscriber } from '../subscribers/queries.ts'
+import { numberAccountView, presentAccountView, seesCustody } from './account-view.ts'
 import { presentBinding, presentCustody, presentHistory, presentNumber } from './presenters.ts'
 import {
   countNumbers,
@@ -70,6 +72,14 @@ export async function numberRoutes(server: FastifyInstance, app: App) {
       schema: {
         tags,
         summary: 'A number with its custody and SIM history and its audit trail',
+        description:
+          'The account behind the number (`account.view`) is shown as the caller may see it (invariant 10). ' +
+          '`work` (supervisors, compliance officers, auditors): holders masked as on the subscriber page, ICCIDs ' +
+          'and the trail in full. `holder` (an agent inside a customer session for the current holder): that ' +
+          'holder in full, former holders as custody periods only. `restricted` (an agent without that session, ' +
+          'an inventory manager): the number, its state and whether it is held; no custodies, SIMs or holders, and ' +
+          'audit records reduced to what they did to the number (`details_withheld`). `account.verify_customer` ' +
+          'says a customer session (POST /api/v1/customer-sessions) would show more.',
         params: msisdnParams,
         response: errorResponses,
       },
@@ -78,20 +88,35 @@ export async function numberRoutes(server: FastifyInstance, app: App) {
       const msisdn = normaliseMsisdnInput(request.params.msisdn, app.config.country)
       const n = await findNumber(app.db, msisdn)
       if (!n) throw new NotFoundError('number', msisdn)
-      const [custodies, bindings, history] = await Promise.all([
+      const now = app.clock.now()
+      const [custodies, bindings, history, account] = await Promise.all([
         numberCustodies(app.db, msisdn),
         numberBindings(app.db, msisdn),
         numberHistory(app.db, msisdn),
+        numberAccountView(app.db, request.actor, msisdn, now),
       ])
-      const presented = custodies.map(presentCustody)
+      const held = custodies.some((c) => c.ended_at === null)
+      const shown = account.kind === 'restricted' ? [] : custodies.map((c) => presentCustody(c, account))
+      const number = presentNumber(n, request.actor, now)
+      const accountPart = presentAccountView(
+        account,
+        { held, everHeld: custodies.length > 0 },
+        can(request.actor, 'open_customer_sessions'),
+      )
       return {
-        ...presentNumber(n, request.actor, app.clock.now()),
+        ...number,
+        abilities: {
+          ...number.abilities,
+          verify_customer: accountPart.verify_customer,
+          view_account: account.kind !== 'restricted',
+        },
         range: { id: n.range_id, first: n.first_msisdn, last: n.last_msisdn },
         reservation: n.state === 'reserved' ? { by: n.reserved_by, until: n.reserved_until } : null,
-        current_custody: presented.find((c) => c.ended_at === null) ?? null,
-        custodies: presented,
-        sim_bindings: bindings.map(presentBinding),
-        history: history.map(presentHistory),
+        account: accountPart,
+        current_custody: shown.find((c) => c.ended_at === null) ?? null,
+        custodies: shown,
+        sim_bindings: bindings.filter((b) => seesCustody(account, b.custody_id)).map(presentBinding),
+        history: history.map((h) => presentHistory(h, account)),
       }
     },
   )

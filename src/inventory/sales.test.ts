@@ -23,10 +23,18 @@ describe('selling a number over HTTP', () => {
     })
     expect(res.statusCode, res.body).toBe(200)
     expect(res.json()).toMatchObject({ msisdn, state: 'active', iccid })
-    const detail = await t.server.inject({
+    // The seller has no customer session: the account is withheld from them (invariant 10), not from a supervisor.
+    const asSeller = await t.server.inject({
       method: 'GET',
       url: `/api/v1/numbers/${msisdn}`,
       headers: auth(agent.token),
+    })
+    expect(asSeller.json()).toMatchObject({ current_custody: null, sim_bindings: [], account: { view: 'restricted' } })
+    const supervisor = await makeStaff(t.app, ['supervisor'])
+    const detail = await t.server.inject({
+      method: 'GET',
+      url: `/api/v1/numbers/${msisdn}`,
+      headers: auth(supervisor.token),
     })
     expect(detail.statusCode).toBe(200)
     const body = detail.json()

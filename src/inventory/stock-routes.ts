@@ -5,6 +5,8 @@ import { NotFoundError } from '../domain/errors.ts'
 import { parseRange } from '../domain/msisdn.ts'
 import { actorOf } from '../http/auth.ts'
 import { anyObject, errorResponses, limitQuery } from '../http/schemas.ts'
+import { accountsInView } from './account-view.ts'
+import { presentSimBinding } from './presenters.ts'
 import { findSim, listRanges, listShops, listSims, simBindings } from './queries.ts'
 import { type Category, importRange } from './ranges.ts'
 import { allocateSims, importSims } from './sims.ts'
@@ -109,6 +111,10 @@ export async function stockRoutes(server: FastifyInstance, app: App) {
       schema: {
         tags,
         summary: 'A SIM with the numbers it served',
+        description:
+          'Which number a SIM serves is the account’s (invariant 10): an agent sees it only inside a customer ' +
+          'session for that custody’s holder, an inventory manager never; otherwise the number is masked ' +
+          '(`withheld: true`). Supervisors, compliance officers and auditors see every binding.',
         params: {
           type: 'object',
           properties: { iccid: { type: 'string', pattern: '^89[0-9]{16,18}$' } },
@@ -120,12 +126,20 @@ export async function stockRoutes(server: FastifyInstance, app: App) {
     async (request) => {
       const sim = await findSim(app.db, request.params.iccid)
       if (!sim) throw new NotFoundError('SIM', request.params.iccid)
+      const bindings = await simBindings(app.db, sim.iccid)
+      const now = app.clock.now()
+      const seen = await accountsInView(
+        app.db,
+        request.actor,
+        bindings.map((b) => b.subscriber_id),
+        now,
+      )
       return {
         iccid: sim.iccid,
         imsi: sim.imsi,
         state: sim.state,
         shop_id: sim.shop_id,
-        bindings: await simBindings(app.db, sim.iccid),
+        bindings: bindings.map((b) => presentSimBinding(b, seen.has(b.subscriber_id))),
       }
     },
   )
