@@ -1,5 +1,5 @@
 // The audit log end to end: real commands (reserve, release: one leaf each) from concurrent agents while the log
-// integrates and signs as in the server (a pass right after each command, a 250 ms timer), against the same
+// integrates and signs as in the server (a pass right after each command, a 5 s idle safety pass), against the same
 // commands with integration off. Then the integration lag (leaf time → integrated), and inclusion proofs served
 // from a 1,000,000-leaf tree built set-based as the owner in a schema of its own.
 import { randomUUID } from 'node:crypto'
@@ -61,7 +61,7 @@ export async function run({ args, log }: BenchContext): Promise<BenchResult> {
     const lags: { from: number; to: number }[] = []
     const perRound = Math.ceil(commands / ROUNDS)
     for (let round = 0; round < ROUNDS; round++) {
-      // With the log running as in the server: a pass right after each command, a 250 ms timer.
+      // With the log running as in the server: a pass right after each command (event-driven, no fast timer).
       const service = startAuditLog(app)
       await service.idle()
       const before = await checkpointCount(app)

@@ -23,10 +23,16 @@ const leaves = Array.from({ length: 53 }, (_, i) =>
   }),
 )
 
-function source(root: Buffer, cut: number): BundleSource & { requests: [number, number][] } {
+function source(
+  root: Buffer,
+  cut: number,
+  sizes = [10, 30, 53],
+): BundleSource & { requests: [number, number][]; pages: [number, number][] } {
+  const pages: [number, number][] = []
   const requests: [number, number][] = []
   return {
     requests,
+    pages,
     publicKey: async () => ({ origin: 'test/log', vkey: 'test/log+00000000+AQ==', witnesses: ['w+00000000+BA=='] }),
     checkpoint: async () => ({ size: leaves.length, root, note: 'test/log\n53\nroot\n\n— test/log sig\n' }),
     leafLines: (start, end) => ({
@@ -36,8 +42,14 @@ function source(root: Buffer, cut: number): BundleSource & { requests: [number, 
         for (let at = 0; at < bytes.length; at += cut) yield bytes.subarray(at, at + cut)
       },
     }),
-    checkpoints: async (after, upTo) =>
-      [10, 30, 53].filter((s) => s > after && s <= upTo).map((size) => ({ size, note: `note ${size}\n` })),
+    // Two a page, as a server pages them.
+    checkpoints: async (after, upTo) => {
+      pages.push([after, upTo])
+      return sizes
+        .filter((s) => s > after && s <= upTo)
+        .slice(0, 2)
+        .map((size) => ({ size, note: `note ${size}\n` }))
+    },
   }
 }
 
@@ -67,8 +79,29 @@ describe('writeBundle', () => {
       size: 53,
       leaves: 'leaves.jsonl',
       checkpoints: 'checkpoints.jsonl',
+      checkpoints_selected: 'cosigned, daily, latest',
     })
     expect(await readFile(join(dir, 'ok', 'witnesses.txt'), 'utf8')).toBe('w+00000000+BA==\n')
+    // Pages follow the last size written and stop at the bundle's size.
+    expect(src.pages).toEqual([
+      [0, 53],
+      [30, 53],
+    ])
+  })
+
+  it('ends with the checkpoint its leaves were checked against, even when the pages leave it out', async () => {
+    const root = rootFromLeafHashes(leaves.map(leafHash))
+    const out = await writeBundle(join(dir, 'latest'), source(root, 1000, [10, 30]))
+    expect(out.checkpoints).toBe(3)
+    const cps = (await readFile(join(dir, 'latest', 'checkpoints.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+    expect(cps).toEqual([
+      { size: 10, note: 'note 10\n' },
+      { size: 30, note: 'note 30\n' },
+      { size: 53, note: 'test/log\n53\nroot\n\n— test/log sig\n' },
+    ])
   })
 
   it('refuses leaves that do not hash to the checkpoint’s root, and writes no manifest', async () => {

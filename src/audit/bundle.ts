@@ -1,6 +1,7 @@
 // Writes the self-contained audit bundle (format in /work/notes/tlog-contract.md, "Bundle"): leaves streamed to
 // disk a window at a time (a million leaves never sit in memory), their root recomputed on the way and checked
 // against the signed checkpoint the bundle ends with, the manifest written last so a cut-short export has none.
+// Checkpoints: not one per integration batch but those a reader relies on (EXPORT_SELECTION, named in the manifest).
 import { once } from 'node:events'
 import { createWriteStream, type WriteStream } from 'node:fs'
 import { mkdir, readdir, rename, writeFile } from 'node:fs/promises'
@@ -8,6 +9,12 @@ import { join } from 'node:path'
 import { EMPTY_ROOT, leafHash, nodeHash } from './tlog/hash.ts'
 
 export const BUNDLE_FORMAT = 'numguard-audit-bundle/1'
+/**
+ * Which checkpoints a bundle carries (the manifest's `checkpoints_selected`): every cosigned one, the last one signed
+ * on each UTC day, and the latest, whose size is the bundle's. The log signs up to one a second under load; these
+ * are the ones a reader relies on, and the verifier checks the root at each against the leaves.
+ */
+export const EXPORT_SELECTION = 'cosigned, daily, latest'
 
 /** Where a bundle's contents come from (the CLI reads them from the server's API). */
 export interface BundleSource {
@@ -16,7 +23,10 @@ export interface BundleSource {
   checkpoint(size?: number): Promise<{ size: number; root: Buffer; note: string }>
   /** Leaves [start, end): the exact bytes, each followed by "\n", in chunks of any size. */
   leafLines(start: number, end: number): AsyncIterable<Uint8Array>
-  /** Checkpoints with sizes in (after, upTo], ascending, a page at a time. */
+  /**
+   * The checkpoints to export (EXPORT_SELECTION: every cosigned one, the last of each UTC day, the latest) with
+   * sizes in (after, upTo], ascending, a page at a time.
+   */
   checkpoints(after: number, upTo: number): Promise<{ size: number; note: string }[]>
 }
 
@@ -108,13 +118,20 @@ export async function writeBundle(
   const cps = createWriteStream(join(dir, 'checkpoints.jsonl'))
   let count = 0
   try {
-    for (let after = 0; ; ) {
-      const page = await source.checkpoints(after, total)
-      for (const cp of page) await write(cps, `${JSON.stringify({ size: cp.size, note: cp.note })}\n`)
-      count += page.length
-      if (page.length === 0) break
-      after = page[page.length - 1].size
+    let last = 0 // the size of the last line written: pages start after it
+    const line = async (cp: { size: number; note: string }) => {
+      await write(cps, `${JSON.stringify({ size: cp.size, note: cp.note })}\n`)
+      count++
+      last = cp.size
     }
+    for (;;) {
+      const page = (await source.checkpoints(last, total)).filter((cp) => cp.size > last && cp.size <= total)
+      if (page.length === 0) break
+      for (const cp of page) await line(cp)
+      if (last === total) break
+    }
+    // The bundle ends with the checkpoint whose root the leaves were just checked against, whatever the pages held.
+    if (count === 0 || last < total) await line(checkpoint)
   } finally {
     cps.end()
     await once(cps, 'close')
@@ -126,6 +143,7 @@ export async function writeBundle(
     exported_at: (options.now ?? new Date()).toISOString(),
     leaves: 'leaves.jsonl',
     checkpoints: 'checkpoints.jsonl',
+    checkpoints_selected: EXPORT_SELECTION,
   }
   await writeFile(join(dir, 'manifest.json.partial'), `${JSON.stringify(manifest, null, 2)}\n`)
   await rename(join(dir, 'manifest.json.partial'), join(dir, 'manifest.json'))

@@ -224,7 +224,7 @@ describe('the service in the server', () => {
   afterAll(() => t.close())
 
   it('integrates and signs right after a command, without waiting for its timer', async () => {
-    const service = startAuditLog(t.app, { intervalMs: 3_600_000 })
+    const service = startAuditLog(t.app, { idleMs: 3_600_000 })
     try {
       await service.idle()
       const staff = await makeStaff(t.app, ['auditor']) // commands: staff.created, session.signed_in

@@ -1,5 +1,6 @@
 // Keeps the log moving: integrates queued records, signs a checkpoint when the tree grew (and at least daily),
-// offers it to the witnesses. Runs promptly after commands in the server, on a short timer, and in the worker pass.
+// offers it to the witnesses. Runs promptly after commands in the server (with a slow idle safety pass), and in the
+// worker pass.
 
 import { raiseAlert } from '../alerts/commands.ts'
 import type { App } from '../app.ts'
@@ -131,23 +132,36 @@ async function alertRefusal(app: App, err: SignerRefusal): Promise<void> {
 export interface AuditLogService {
   /** Asks for a pass soon (coalesced): called after every command that recorded something. */
   poke(): void
-  /** Resolves when no pass is running or asked for. */
+  /** Resolves when no pass is running or asked for (neither the idle safety pass nor a retry after a failure counts). */
   idle(): Promise<void>
   stop(): Promise<void>
 }
 
+/** When nothing pokes the log (records written by another process or raw SQL; witness retries; the daily heartbeat). */
+export const IDLE_PASS_MS = 5_000
+/** A failed pass is retried after this, doubling up to the idle interval. */
+const RETRY_MS = 250
+
 /**
- * Runs passes after commands (debounced by `debounceMs`) and every `intervalMs`, never two at once in this process;
- * other processes on the same database wait on the integration lock. Errors are logged once a minute at most.
+ * Event-driven: a pass runs `debounceMs` after each command that recorded something (deps.onAudited), back to back
+ * while commands keep coming, when the checkpoint interval ends with leaves left unsigned, and after a failure
+ * (backing off). Otherwise one safety pass `idleMs` after the last one — an idle server costs a few queries every
+ * few seconds, not a pass every 250 ms. Never two passes at once in this process; other processes on the same
+ * database wait on the integration lock. Errors are logged once a minute at most.
  */
-export function startAuditLog(app: App, options: { intervalMs?: number; debounceMs?: number } = {}): AuditLogService {
-  const intervalMs = options.intervalMs ?? 250
+export function startAuditLog(
+  app: App,
+  options: { idleMs?: number; debounceMs?: number; onPass?: (outcome: AuditLogPass | Error) => void } = {},
+): AuditLogService {
+  const idleMs = options.idleMs ?? IDLE_PASS_MS
   const debounceMs = options.debounceMs ?? 20
   let running: Promise<void> | undefined
   let again = false
   let stopped = false
+  let failures = 0
   let soon: NodeJS.Timeout | undefined
   let soonAt = Number.POSITIVE_INFINITY
+  let safety: NodeJS.Timeout | undefined
   /** Integrated but not yet signed (checkpoint interval): a pass is due when the interval ends. */
   let unsigned = false
   let lastError = { message: '', at: 0 }
@@ -157,14 +171,18 @@ export function startAuditLog(app: App, options: { intervalMs?: number; debounce
       again = true
       return running
     }
+    if (safety) clearTimeout(safety)
+    safety = undefined
     running = (async () => {
       do {
         again = false
         try {
           const pass = await runAuditLogPass(app, { throttle: true })
+          failures = 0
+          options.onPass?.(pass)
           if (pass.checkpoint !== undefined || !pass.unsigned) unsigned = false
           if (pass.unsigned && pass.integrated > 0) unsigned = true
-          // Left unsigned for the checkpoint interval: a pass is due when it ends, whatever the timer says.
+          // Left unsigned for the checkpoint interval: a pass is due when it ends, whatever else happens.
           if (unsigned) poke(CHECKPOINT_INTERVAL_MS)
         } catch (err) {
           const message = (err as Error).message
@@ -172,10 +190,14 @@ export function startAuditLog(app: App, options: { intervalMs?: number; debounce
             app.logger.error({ err }, 'audit log pass failed')
             lastError = { message, at: performance.now() }
           }
+          // Queued records wait on this: retry soon, backing off while the failure lasts.
+          poke(Math.min(idleMs, RETRY_MS * 2 ** failures++))
+          options.onPass?.(err as Error)
         }
       } while (again && !stopped)
     })().finally(() => {
       running = undefined
+      armSafety()
     })
     return running
   }
@@ -192,10 +214,16 @@ export function startAuditLog(app: App, options: { intervalMs?: number; debounce
     }, delayMs)
     soon.unref()
   }
-  const timer = setInterval(() => {
-    if (!stopped && !running) void run()
-  }, intervalMs)
-  timer.unref()
+  /** The idle safety pass: `idleMs` after the last pass ended; any pass before then pushes it back. */
+  function armSafety() {
+    if (stopped) return
+    if (safety) clearTimeout(safety)
+    safety = setTimeout(() => {
+      safety = undefined
+      if (!stopped) void run()
+    }, idleMs)
+    safety.unref()
+  }
   const previous = app.deps.onAudited
   app.deps.onAudited = () => {
     previous?.()
@@ -207,15 +235,17 @@ export function startAuditLog(app: App, options: { intervalMs?: number; debounce
     idle: async () => {
       for (;;) {
         if (running) await running
-        else if (soon) await new Promise((r) => setTimeout(r, debounceMs))
+        // A retry after a failure is not waited for: the caller goes on as it did before the log failed.
+        else if (soon && failures === 0) await new Promise((r) => setTimeout(r, debounceMs))
         else return
       }
     },
     stop: async () => {
       stopped = true
-      clearInterval(timer)
       if (soon) clearTimeout(soon)
+      if (safety) clearTimeout(safety)
       soon = undefined
+      safety = undefined
       app.deps.onAudited = previous
       await running
     },

@@ -9,7 +9,14 @@ import { auditLogConfig, signerFor } from './log-service.ts'
 import { erasePersonalData, revealPersonalData } from './personal-data.ts'
 import { presentCheckpoint, presentConsistency, presentInclusion, presentLeaf, presentTimeline } from './presenters.ts'
 import { checkpointFor, proveConsistencyBetween, proveLeafInclusion, timeline } from './proofs.ts'
-import { checkpointsPage, leafBytesRange, leavesRange, queueStatus, type TimelineFilter } from './queries.ts'
+import {
+  checkpointsPage,
+  exportCheckpointsPage,
+  leafBytesRange,
+  leavesRange,
+  queueStatus,
+  type TimelineFilter,
+} from './queries.ts'
 import { runCommand } from './run-command.ts'
 import { currentHead } from './tree-store.ts'
 
@@ -59,19 +66,22 @@ export async function auditRoutes(server: FastifyInstance, app: App) {
     },
   )
 
-  server.get<{ Querystring: { after: number; up_to?: number; limit: number } }>(
+  server.get<{ Querystring: { after: number; up_to?: number; limit: number; selection: 'all' | 'export' } }>(
     '/api/v1/audit/checkpoints',
     {
       config: view,
       schema: {
         tags,
-        summary: 'Signed checkpoints in ascending size after `after` (paging), up to `up_to`',
+        summary:
+          'Signed checkpoints in ascending size after `after` (paging), up to `up_to`; `selection=export`: only ' +
+          'those an export carries (every cosigned one, the last of each UTC day, the latest)',
         querystring: {
           type: 'object',
           properties: {
             after: { ...size, default: 0 },
             up_to: size,
             limit: { type: 'integer', minimum: 1, maximum: 1000, default: 500 },
+            selection: { type: 'string', enum: ['all', 'export'], default: 'all' },
           },
           additionalProperties: false,
         },
@@ -80,7 +90,8 @@ export async function auditRoutes(server: FastifyInstance, app: App) {
     },
     async (request) => {
       const q = request.query
-      const items = await checkpointsPage(app.db, q.after, q.up_to ?? Number.MAX_SAFE_INTEGER, q.limit)
+      const page = q.selection === 'export' ? exportCheckpointsPage : checkpointsPage
+      const items = await page(app.db, q.after, q.up_to ?? Number.MAX_SAFE_INTEGER, q.limit)
       return { items: items.map(presentCheckpoint) }
     },
   )

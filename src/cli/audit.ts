@@ -167,7 +167,7 @@ export function apiBundleSource(api: Api): BundleSource {
       (
         await api.request<{ items: CheckpointJson[] }>(
           'GET',
-          `/api/v1/audit/checkpoints?after=${after}&up_to=${upTo}&limit=1000`,
+          `/api/v1/audit/checkpoints?after=${after}&up_to=${upTo}&limit=1000&selection=export`,
         )
       ).items,
   }
