@@ -6,7 +6,7 @@ import type { App } from '../app.ts'
 import { runCommand } from '../audit/run-command.ts'
 import { ConsentOnlyBySmsError } from '../consent/errors.ts'
 import { consentsOf } from '../consent/queries.ts'
-import { ForbiddenError, NotFoundError } from '../domain/errors.ts'
+import { ForbiddenError } from '../domain/errors.ts'
 import { normaliseMsisdnInput } from '../domain/msisdn.ts'
 import { actorOf, staffOf } from '../http/auth.ts'
 import { errorResponses, idParams, msisdnParams } from '../http/schemas.ts'
@@ -20,16 +20,16 @@ import { requestLegalOrder } from './legal-order.ts'
 import './register.ts'
 import { resendConsentCode } from './resend-code.ts'
 import * as schemas from './schemas.ts'
-import { simSwapHistory } from './swap-history.ts'
-import { lockSimSwaps, requestSwapUnlock, swapLockOf } from './swap-lock.ts'
+import { lockSimSwaps, requestSwapUnlock } from './swap-lock.ts'
 import { requestSimSwap } from './swaps.ts'
 import { requestTransfer } from './transfer.ts'
+import { changeViewRoutes } from './view-routes.ts'
 
 const tags = ['changes']
 const changes = { access: { auth: 'staff', permission: 'request_changes' } } as const
-const view = { access: { auth: 'staff', permission: 'view_numbers' } } as const
 
 export async function changeRoutes(server: FastifyInstance, app: App) {
+  await changeViewRoutes(server, app)
   const msisdnOf = (raw: string) => normaliseMsisdnInput(raw, app.config.country)
   const present = async (filed: FiledChange, actor: Parameters<typeof presentRequests>[2]) => {
     const [request] = await presentRequests(app.db, [filed.request], actor, app.clock.now())
@@ -202,49 +202,6 @@ export async function changeRoutes(server: FastifyInstance, app: App) {
           },
         })
       })
-    },
-  )
-
-  server.get<{ Params: { msisdn: string } }>(
-    '/api/v1/numbers/:msisdn/sim-swaps',
-    {
-      config: view,
-      schema: {
-        tags,
-        summary: 'The number’s SIM-swap history, newest first',
-        params: msisdnParams,
-        response: errorResponses,
-      },
-    },
-    async (request) => {
-      const msisdn = msisdnOf(request.params.msisdn)
-      const number = await app.db.selectFrom('numbers').select('msisdn').where('msisdn', '=', msisdn).executeTakeFirst()
-      if (!number) throw new NotFoundError('number', msisdn)
-      return { items: await simSwapHistory(app.db, msisdn) }
-    },
-  )
-
-  server.get<{ Params: { msisdn: string } }>(
-    '/api/v1/numbers/:msisdn/swap-lock',
-    {
-      config: view,
-      schema: {
-        tags,
-        summary: 'Whether the holder has locked SIM swaps',
-        params: msisdnParams,
-        response: errorResponses,
-      },
-    },
-    async (request) => {
-      const msisdn = msisdnOf(request.params.msisdn)
-      const custody = await app.db
-        .selectFrom('custodies')
-        .select('id')
-        .where('msisdn', '=', msisdn)
-        .where('ended_at', 'is', null)
-        .executeTakeFirst()
-      if (!custody) throw new NotFoundError('held number', msisdn)
-      return { msisdn, ...(await swapLockOf(app.db, custody.id, app.clock.now())) }
     },
   )
 

@@ -14,6 +14,8 @@ export interface SimSwap {
   swapped_at: Date
   kind: 'sim_swap' | 'sim_swap_lost'
   request_id: string
+  /** The custody the new SIM serves (whose account the SIMs belong to). */
+  custody_id: string
   old_iccid: string | null
   new_iccid: string
 }
@@ -21,7 +23,7 @@ export interface SimSwap {
 export async function simSwapHistory(db: Reader, msisdn: string, limit = 100): Promise<SimSwap[]> {
   return db
     .selectFrom('sim_swaps')
-    .select(['msisdn', 'swapped_at', 'kind', 'request_id', 'old_iccid', 'new_iccid'])
+    .select(['msisdn', 'swapped_at', 'kind', 'request_id', 'custody_id', 'old_iccid', 'new_iccid'])
     .where('msisdn', '=', msisdn)
     .orderBy('swapped_at', 'desc')
     .limit(limit)

@@ -26,6 +26,10 @@ const setStatus = (requestId: string, status: string) =>
   run(sql`UPDATE requests SET status = ${status}, decided_at = now(),
           executed_at = CASE WHEN ${status} = 'executed' THEN now() END WHERE id = ${requestId}`)
 
+const recordConsent = (requestId: string, party: string, method: string, evidence: object) =>
+  run(sql`INSERT INTO request_consents (id, request_id, party, method, recorded_at, evidence)
+          VALUES (${randomUUID()}, ${requestId}, ${party}, ${method}, now(), ${JSON.stringify(evidence)}::jsonb)`)
+
 async function newStaff(roles: string[], shopId: string | null, status = 'active'): Promise<string> {
   const id = randomUUID()
   await run(sql`INSERT INTO staff (id, username, display_name, password_hash, roles, shop_id, status, created_at, updated_at)
@@ -80,10 +84,28 @@ describe('requests', () => {
     await expect(approve(id, g.staffId)).rejects.toMatchObject({ code: 'NG007' })
   })
 
-  it('that need the holder’s consent cannot be approved or executed in this release (NG007)', async () => {
-    const id = await newRequest(await newNumber(), 'transfer', 'pending')
+  it('that need consents are approved on their approval but execute only on every recorded consent (NG007)', async () => {
+    const msisdn = await newNumber()
+    const id = await newRequest(msisdn, 'transfer', 'pending')
     await approve(id, g.supervisorId)
-    await expect(setStatus(id, 'approved')).rejects.toMatchObject({ code: 'NG007' })
+    await setStatus(id, 'approved')
+    await expect(setStatus(id, 'executed')).rejects.toMatchObject({ code: 'NG007' })
+    // The holder's YES by SMS alone is not enough: a transfer needs the new holder's ID check too.
+    await recordConsent(id, 'holder', 'mo_code', { mo_id: randomUUID(), from: msisdn, code_id: randomUUID() })
+    await expect(setStatus(id, 'executed')).rejects.toMatchObject({ code: 'NG007' })
+    await recordConsent(id, 'new_holder', 'id_check', { staff_id: g.staffId, kyc_doc_last4: '1234' })
+    await setStatus(id, 'executed')
+    const { rows } = await sql<{ status: string }>`SELECT status FROM requests WHERE id = ${id}`.execute(g.db)
+    expect(rows).toEqual([{ status: 'executed' }])
+  })
+
+  it('refuse a code consent that is not an SMS reply from the number itself (NG007)', async () => {
+    const msisdn = await newNumber()
+    const id = await newRequest(msisdn, 'transfer', 'pending')
+    await expect(
+      recordConsent(id, 'holder', 'mo_code', { mo_id: randomUUID(), from: '+85512999999', code_id: randomUUID() }),
+    ).rejects.toMatchObject({ code: 'NG007' })
+    await expect(recordConsent(id, 'holder', 'mo_code', { from: msisdn })).rejects.toMatchObject({ code: 'NG007' })
   })
 
   it('keep an approval that is voided once, and refuse voiding it again (NG007)', async () => {

@@ -49,6 +49,19 @@ export interface SimSwapLocksTable {
   unlock_requested_at: NullableTimestamp
   unlocks_at: NullableTimestamp
   updated_at: Timestamp
+  /** The unlocks_at whose taking effect the holder was told of (by the worker). */
+  unlock_noticed_for: NullableTimestamp
+}
+
+/** The worker's memory of a due change that could not execute (retry back-off; one alert per reason). */
+export interface ChangeExecutionFailuresTable {
+  request_id: string
+  reason: string
+  attempts: number
+  first_failed_at: Timestamp
+  last_failed_at: Timestamp
+  next_attempt_at: Timestamp
+  alert_id: string | null
 }
 
 export interface SimSwapsView {
@@ -67,4 +80,5 @@ export interface ConsentTables {
   consent_codes: ConsentCodesTable
   sim_swap_locks: SimSwapLocksTable
   sim_swaps: SimSwapsView
+  change_execution_failures: ChangeExecutionFailuresTable
 }

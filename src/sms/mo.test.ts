@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { openTestApp, type TestApp } from '../../test/helpers/app.ts'
 import { makeActiveNumber } from '../../test/helpers/factories.ts'
 import { FakeTransport } from '../../test/helpers/sms.ts'
@@ -67,7 +67,7 @@ describe('MO messages', () => {
     ])
   })
 
-  it('answers an unknown keyword and a keyword nobody handles yet', async () => {
+  it('answers an unknown keyword, and routes LOCK to the SIM-swap lock', async () => {
     const unknown = await recordMo(t.app, {
       from: '+85512777002',
       to: 'numguard',
@@ -76,8 +76,23 @@ describe('MO messages', () => {
     })
     expect(unknown).toMatchObject({ keyword: null, outcome: 'unknown_keyword', routedTo: null })
     expect((await reply(unknown.replyNoticeId))?.template).toBe('mo_unknown_keyword')
+    // LOCK is handled by src/changes (registered with the routes): from a number nobody holds, there is no lock.
     const lock = await recordMo(t.app, { from: '+85512777002', to: 'numguard', text: 'LOCK', receivedAt: new Date() })
-    expect(lock).toMatchObject({ keyword: 'LOCK', outcome: 'no_handler' })
+    expect(lock).toMatchObject({ keyword: 'LOCK', routedTo: 'sim_swap_lock', outcome: 'number_not_held' })
+    expect((await reply(lock.replyNoticeId))?.template).toBe('status_unknown')
+  })
+
+  it('answers a keyword nobody handles', async () => {
+    // Every keyword has a handler once the app is assembled: a fresh copy of the MO module has none registered.
+    vi.resetModules()
+    const fresh = await import('./mo.ts')
+    const lock = await fresh.recordMo(t.app, {
+      from: '+85512777004',
+      to: 'numguard',
+      text: 'LOCK',
+      receivedAt: new Date(),
+    })
+    expect(lock).toMatchObject({ keyword: 'LOCK', routedTo: null, outcome: 'no_handler' })
     expect((await reply(lock.replyNoticeId))?.body_masked).toContain('មិនមានសំណើ') // Khmer by default
   })
 

@@ -104,8 +104,11 @@ describe('SIM swaps', () => {
     expect((await reply(t, msisdn, `YES ${await codeOnPhone(t, msisdn)}`)).outcome).toBe('consent_recorded')
     const after = await api.get(agent, `/api/v1/requests/${filed.json().id}`)
     expect(after.json().status).toBe('executed')
-    const history = await api.get(agent, `${num(msisdn)}/sim-swaps`)
+    const history = await api.get(supervisor, `${num(msisdn)}/sim-swaps`)
     expect(history.json().items).toMatchObject([{ kind: 'sim_swap', old_iccid: oldIccid, new_iccid: iccid }])
+    // An agent outside a customer session sees that and when the SIM changed, not which SIMs (invariant 10).
+    const masked = await api.get(agent, `${num(msisdn)}/sim-swaps`)
+    expect(masked.json().items).toMatchObject([{ kind: 'sim_swap', old_iccid: null, new_iccid: null, withheld: true }])
     const latest = await latestSimSwap(t.app.db, msisdn)
     expect(latest.latestSwap?.request_id).toBe(filed.json().id)
     const old = await t.app.db.selectFrom('sims').select('state').where('iccid', '=', oldIccid).executeTakeFirst()

@@ -81,6 +81,9 @@ CREATE TABLE sim_swap_locks (
   CONSTRAINT unlock_has_time CHECK ((unlock_requested_at IS NULL) = (unlocks_at IS NULL))
 );
 CREATE INDEX sim_swap_locks_number ON sim_swap_locks (msisdn);
+-- The worker tells the holder when an UNLOCK takes effect; this is the unlocks_at it told them about (once each).
+ALTER TABLE sim_swap_locks ADD COLUMN unlock_noticed_for timestamptz;
+CREATE INDEX sim_swap_locks_unlocking ON sim_swap_locks (unlocks_at) WHERE unlocks_at IS NOT NULL;
 
 -- A SIM swap (holder has the SIM) under the lock binds a new SIM only on an ID check in a shop, recorded as consent.
 CREATE FUNCTION binding_swap_lock_rule() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
@@ -157,6 +160,22 @@ BEGIN
   RETURN NEW;
 END $$;
 
+-- ── The worker's memory of a due change that could not execute ──
+-- Retried with a growing wait (sooner when an approval or consent arrives), alerted once per request and reason.
+-- Bookkeeping of the worker, like recycling_state: the refusal's alert (and its audit record) is the evidence.
+CREATE TABLE change_execution_failures (
+  request_id      uuid PRIMARY KEY REFERENCES requests (id),
+  -- The refusal's error code (with the SQLSTATE when the database refused), e.g. approval_no_longer_valid.
+  reason          text NOT NULL,
+  attempts        integer NOT NULL CHECK (attempts > 0),
+  first_failed_at timestamptz NOT NULL,
+  last_failed_at  timestamptz NOT NULL,
+  next_attempt_at timestamptz NOT NULL,
+  -- The alert raised when this reason first stopped the request.
+  alert_id        uuid REFERENCES alerts (id)
+);
+GRANT SELECT, INSERT, UPDATE ON change_execution_failures TO numguard_app;
+
 -- ── The audit rule (002) over the new tables ──
 DO $$
 DECLARE t text;
@@ -173,4 +192,5 @@ GRANT SELECT, INSERT ON request_consents TO numguard_app;
 GRANT SELECT, INSERT ON consent_codes TO numguard_app;
 GRANT UPDATE (state, attempts, code_salt, code_hash, closed_at, notice_id) ON consent_codes TO numguard_app;
 GRANT SELECT, INSERT ON sim_swap_locks TO numguard_app;
-GRANT UPDATE (locked_at, locked_via, unlock_requested_at, unlocks_at, updated_at) ON sim_swap_locks TO numguard_app;
+GRANT UPDATE (locked_at, locked_via, unlock_requested_at, unlocks_at, updated_at, unlock_noticed_for) ON sim_swap_locks
+  TO numguard_app;

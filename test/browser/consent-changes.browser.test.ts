@@ -1,0 +1,120 @@
+// Filing a SIM swap from the number's page in Chromium: the agent verifies the customer, files the swap with a SIM
+// of their shop, and sees it wait for the holder's YES from their phone; the holder replies (embedded SMSC) and
+// the page shows the swap executed and in the number's SIM-swap history.
+import { spawnSync } from 'node:child_process'
+import { existsSync, readdirSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { type Browser, chromium, type Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { SmsLink } from '../../src/sms/runtime.ts'
+import { whenBound } from '../../src/sms/runtime.ts'
+import { sendDueNotices } from '../../src/sms/sender.ts'
+import { openTestApp, type TestApp } from '../helpers/app.ts'
+import { makeActiveNumber, makeShop, makeSims } from '../helpers/factories.ts'
+import { makeStaffWithPassword } from '../http/support.ts'
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+const WAIT = 30_000
+
+function newest(dir: string): number {
+  let max = 0
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name)
+    max = Math.max(max, e.isDirectory() ? newest(p) : statSync(p).mtimeMs)
+  }
+  return max
+}
+
+/** As test/browser/console.browser.test.ts: web/dist is rebuilt when older than web/src. */
+function ensureConsoleBuilt(): void {
+  const index = join(ROOT, 'web/dist/index.html')
+  if (existsSync(index) && statSync(index).mtimeMs >= newest(join(ROOT, 'web/src'))) return
+  const out = spawnSync(join(ROOT, 'node_modules/.bin/node'), ['scripts/build-web.mjs'], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  })
+  if (out.status !== 0 || !existsSync(index)) throw new Error('could not build the console into web/dist')
+}
+
+describe('a SIM swap filed in the console', () => {
+  let t: TestApp
+  let sms: SmsLink
+  let base: string
+  let browser: Browser
+  let page: Page
+
+  beforeAll(async () => {
+    ensureConsoleBuilt()
+    t = await openTestApp({}, { sms: 'simulator' })
+    sms = t.app.sms as SmsLink
+    await whenBound(sms.transport)
+    sms.smsc?.setBehaviour({ dropReceipts: true })
+    base = await t.server.listen({ host: '127.0.0.1', port: 0 })
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'],
+    })
+    page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage()
+    page.setDefaultTimeout(WAIT)
+  }, 180_000)
+
+  afterAll(async () => {
+    await browser?.close()
+    await t?.close()
+  })
+
+  /** The latest 6-digit code the holder's phone received. */
+  async function codeOnPhone(msisdn: string): Promise<string> {
+    await sendDueNotices(t.app, sms.transport)
+    const texts = sms.smsc?.inbox(msisdn).map((m) => m.text) ?? []
+    const code = texts.flatMap((x) => [...x.matchAll(/\b(\d{6})\b/g)].map((m) => m[1])).at(-1) ?? ''
+    expect(code).toMatch(/^\d{6}$/)
+    return code
+  }
+
+  it('waits for the holder’s YES from their phone, then shows the swap in the history', async () => {
+    const { msisdn } = await makeActiveNumber(t.app)
+    const shopId = await makeShop(t.app)
+    const [iccid] = await makeSims(t.app, shopId, 1)
+    const agent = await makeStaffWithPassword(t.app, ['agent'], 'browser-agent-password', shopId)
+    await page.goto(`${base}/sign-in`)
+    await page.getByTestId('sign-in-username').fill(agent.username)
+    await page.getByTestId('sign-in-password').fill(agent.password)
+    await page.getByTestId('sign-in-submit').click()
+    await page.getByTestId('page-dashboard').waitFor()
+
+    // Outside a customer session the changes are not offered.
+    await page.goto(`${base}/numbers/${encodeURIComponent(msisdn)}`)
+    await page.getByTestId('changes-panel').waitFor()
+    expect(await page.getByTestId('change-sim_swap').count()).toBe(0)
+    await page.getByTestId('verify-customer-button').click()
+    await page.getByTestId('verify-customer-start').click()
+    await page.getByTestId('verify-customer-sent').waitFor()
+    await page.getByTestId('verify-customer-code').fill(await codeOnPhone(msisdn))
+    await page.getByTestId('verify-customer-verify').click()
+    await page.waitForURL((u) => u.pathname.startsWith('/subscribers/'))
+
+    await page.goto(`${base}/numbers/${encodeURIComponent(msisdn)}`)
+    await page.getByTestId('swap-lock-status').waitFor()
+    await page.getByTestId('change-sim_swap').click()
+    const form = page.getByTestId('change-form-sim-swap')
+    await form.getByTestId('sell-sim').selectOption(iccid)
+    await form.getByTestId('change-submit').click()
+
+    const filed = page.getByTestId('filed-request')
+    await expect.poll(() => filed.getByTestId('request-status').textContent(), { timeout: WAIT }).toBe('pending')
+    const outstanding = filed.getByTestId('consent-outstanding')
+    await expect.poll(() => outstanding.textContent(), { timeout: WAIT }).toContain('reply YES <code>')
+    expect(await outstanding.textContent()).toContain('from their phone')
+    await filed.getByTestId('send-new-code').waitFor()
+
+    // The holder replies from their phone: the swap executes, and the page follows.
+    await sms.smsc?.injectMo(msisdn, 'numguard', `YES ${await codeOnPhone(msisdn)}`)
+    await expect
+      .poll(() => filed.getByTestId('request-status').textContent(), { timeout: WAIT, interval: 500 })
+      .toBe('executed')
+    await page.reload()
+    await expect.poll(() => page.getByTestId('sim-swaps').textContent(), { timeout: WAIT }).toContain(iccid)
+  })
+})
