@@ -186,12 +186,20 @@ export async function numberCycle(db: Reader, msisdn: string, now: Date): Promis
 export interface RecyclingOverview {
   counts: Record<StageGroup | 'due_soon', number>
   waiting_reasons: Record<string, number>
-  /** Up to `limit` numbers of each group, the soonest next step first. */
-  lists: Record<StageGroup | 'due_soon', CycleView[]>
+  /** Up to `limit` numbers of each group, the soonest next step first; null when the caller sees counts only. */
+  lists: Record<StageGroup | 'due_soon', CycleView[]> | null
 }
 
-/** The inventory by recycling stage, with the numbers whose next step comes first. */
-export async function recyclingOverview(db: Reader, now: Date, limit = 12): Promise<RecyclingOverview> {
+/**
+ * The inventory by recycling stage, with the numbers whose next step comes first. `lists: false` gives the counts
+ * only: which number is where in its cycle is its holder's account (invariant 10).
+ */
+export async function recyclingOverview(
+  db: Reader,
+  now: Date,
+  options: { limit?: number; lists?: boolean } = {},
+): Promise<RecyclingOverview> {
+  const limit = options.limit ?? 12
   const { rows } = await sql<{ grp: StageGroup; reason: string | null; n: number; due_soon: number }>`
     SELECT CASE WHEN r.stage = 'aging' THEN 'aging'
                 WHEN r.step = 'waiting' THEN 'waiting'
@@ -214,6 +222,7 @@ export async function recyclingOverview(db: Reader, now: Date, limit = 12): Prom
     counts.due_soon += r.due_soon
     if (r.reason) for (const reason of r.reason.split(',')) waitingReasons[reason] = (waitingReasons[reason] ?? 0) + r.n
   }
+  if (options.lists === false) return { counts, waiting_reasons: waitingReasons, lists: null }
 
   const byPolicy = await policies(db)
   const pick = async (

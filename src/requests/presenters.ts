@@ -1,9 +1,12 @@
+import type { Kysely } from 'kysely'
 import { can } from '../access/policies.ts'
 import type { Actor } from '../audit/actor.ts'
+import type { DB } from '../db/types.ts'
 import { REQUEST_TABLE } from '../domain/requests.ts'
 import { executorFor } from './executors.ts'
 import type { RequestAbilities } from './policies.ts'
-import type { ApprovalRecord, RequestRecord, StaffFacts } from './queries.ts'
+import { type ApprovalRecord, type RequestRecord, requestApprovals, type StaffFacts, staffByIds } from './queries.ts'
+import { type PayloadWithheld, withheldPayloads } from './visibility.ts'
 
 function person(staff: Map<string, StaffFacts>, id: string | null) {
   if (!id) return null
@@ -35,16 +38,26 @@ export function requestAbilities(
 
 export function presentRequest(
   r: RequestRecord,
-  context: { staff: Map<string, StaffFacts>; approvals: ApprovalRecord[]; actor: Actor | undefined; now: Date },
+  context: {
+    staff: Map<string, StaffFacts>
+    approvals: ApprovalRecord[]
+    actor: Actor | undefined
+    now: Date
+    /** Why the caller may not read the payload (src/requests/visibility.ts); null or absent: they may. */
+    withheld?: PayloadWithheld | null
+  },
 ) {
   const rule = REQUEST_TABLE[r.kind]
+  const withheld = context.withheld ?? null
   return {
     id: r.id,
     kind: r.kind,
     kind_label: rule.label,
     msisdn: r.msisdn,
     status: effectiveStatus(r, context.now),
-    payload: r.payload,
+    // Withheld: null, with why and whether verifying the customer would show it; the hash stays (it names nobody).
+    payload: withheld ? null : r.payload,
+    payload_withheld: withheld,
     payload_sha256: r.payload_sha256,
     requested_by: person(context.staff, r.requested_by),
     requested_at: r.requested_at,
@@ -62,7 +75,7 @@ export function presentRequest(
         decided_at: a.decided_at,
         voided_at: a.voided_at,
       })),
-    outcome: r.outcome,
+    outcome: withheld ? null : r.outcome,
     rule: {
       approver_role: rule.approverRole,
       approver_other_shop: rule.approverOtherShop,
@@ -75,3 +88,19 @@ export function presentRequest(
 }
 
 export type PresentedRequest = ReturnType<typeof presentRequest>
+
+/** Requests as the caller sees them: people named, approvals listed, payloads as far as invariant 10 allows. */
+export async function presentRequests(db: Kysely<DB>, rows: RequestRecord[], actor: Actor | undefined, now: Date) {
+  const [approvals, withheld] = await Promise.all([
+    requestApprovals(
+      db,
+      rows.map((r) => r.id),
+    ),
+    withheldPayloads(db, actor, rows, now),
+  ])
+  const ids = rows
+    .flatMap((r) => [r.requested_by, r.assigned_to ?? r.requested_by])
+    .concat(approvals.map((a) => a.approver_id))
+  const staff = await staffByIds(db, ids)
+  return rows.map((r) => presentRequest(r, { staff, approvals, actor, now, withheld: withheld.get(r.id) ?? null }))
+}

@@ -2,6 +2,7 @@
 import { type Kysely, sql } from 'kysely'
 import type { DB } from '../db/types.ts'
 import type { RequestKind, RequestStatus } from '../domain/requests.ts'
+import { listableBy } from './visibility.ts'
 
 type Reader = Kysely<DB>
 
@@ -157,6 +158,8 @@ export interface RequestFilter {
   requestedBy?: string
   msisdn?: string
   kind?: RequestKind
+  /** Only what this agent may see (src/requests/visibility.ts); absent: everything (the working view). */
+  visibleTo?: { actor: { staffId: string; sessionId: string }; readableKinds: RequestKind[] }
   /** Open requests whose expiry has passed read as expired from this instant on. */
   now: Date
   limit: number
@@ -178,5 +181,6 @@ export async function listRequests(db: Reader, f: RequestFilter): Promise<Reques
   if (f.requestedBy) q = q.where('requested_by', '=', f.requestedBy)
   if (f.msisdn) q = q.where('msisdn', '=', f.msisdn)
   if (f.kind) q = q.where('kind', '=', f.kind)
+  if (f.visibleTo) q = q.where(listableBy(f.visibleTo.actor, f.visibleTo.readableKinds, f.now))
   return (await q.execute()) as RequestRecord[]
 }

@@ -1,9 +1,8 @@
 import type { FastifyInstance } from 'fastify'
-import type { Kysely } from 'kysely'
 import type { App } from '../app.ts'
 import type { Actor } from '../audit/actor.ts'
 import { runCommand } from '../audit/run-command.ts'
-import type { DB } from '../db/types.ts'
+import { needsCustomerSession } from '../customers/index.ts'
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.ts'
 import { normaliseMsisdnInput } from '../domain/msisdn.ts'
 import {
@@ -20,8 +19,12 @@ import { cancelRequest } from './closing.ts'
 import { approveRequest, createRequest, rejectRequest } from './commands.ts'
 import { executeRequest } from './execute.ts'
 import { executorFor } from './executors.ts'
-import { presentRequest } from './presenters.ts'
-import { findRequest, listRequests, type RequestRecord, requestApprovals, staffByIds } from './queries.ts'
+import { presentRequests } from './presenters.ts'
+import { findRequest, listRequests } from './queries.ts'
+import { kindsReadableWithoutSession } from './visibility.ts'
+
+// Other features present requests the same way (changes, staff, policies).
+export { presentRequests }
 
 const tags = ['requests']
 const view = { access: { auth: 'staff', permission: 'view_requests' } } as const
@@ -32,19 +35,6 @@ const reasonBody = {
   required: ['reason'],
   additionalProperties: false,
 } as const
-
-/** Requests as the caller sees them: people named, approvals listed, abilities for the console. */
-export async function presentRequests(db: Kysely<DB>, rows: RequestRecord[], actor: Actor | undefined, now: Date) {
-  const approvals = await requestApprovals(
-    db,
-    rows.map((r) => r.id),
-  )
-  const ids = rows
-    .flatMap((r) => [r.requested_by, r.assigned_to ?? r.requested_by])
-    .concat(approvals.map((a) => a.approver_id))
-  const staff = await staffByIds(db, ids)
-  return rows.map((r) => presentRequest(r, { staff, approvals, actor, now }))
-}
 
 export async function requestRoutes(server: FastifyInstance, app: App) {
   const one = async (id: string, actor: Actor | undefined) => {
@@ -112,6 +102,12 @@ export async function requestRoutes(server: FastifyInstance, app: App) {
       schema: {
         tags,
         summary: 'Requests, newest first: `assigned_to_me` is a supervisor’s inbox, `mine` what the caller asked',
+        description:
+          'Invariant 10: supervisors, compliance officers and auditors list every request. Anyone else (an agent, ' +
+          'an inventory manager, an admin) lists the requests they filed or must decide, those on a number whose ' +
+          'holder they have a customer session for (filed while that holder held it), and number-less requests ' +
+          'their role reads (policy changes; staff requests with `view_staff`). A payload the caller may not read ' +
+          'comes as `payload: null` with `payload_withheld` (why, and whether verifying the customer would show it).',
         querystring: {
           type: 'object',
           properties: {
@@ -129,14 +125,17 @@ export async function requestRoutes(server: FastifyInstance, app: App) {
     },
     async (request) => {
       const q = request.query
-      const me = staffOf(request).staffId
+      const actor = staffOf(request)
+      const me = actor.staffId
       const now = app.clock.now()
+      const working = !needsCustomerSession(actor)
       const rows = await listRequests(app.db, {
         status: q.status,
         assignedTo: q.assigned_to_me ? me : undefined,
         requestedBy: q.mine ? me : undefined,
         kind: q.kind,
         msisdn: q.msisdn ? normaliseMsisdnInput(q.msisdn, app.config.country) : undefined,
+        visibleTo: working ? undefined : { actor, readableKinds: kindsReadableWithoutSession(actor) },
         now,
         limit: q.limit,
       })
@@ -148,7 +147,12 @@ export async function requestRoutes(server: FastifyInstance, app: App) {
     '/api/v1/requests/:id',
     {
       config: view,
-      schema: { tags, summary: 'One request with its approvals', params: idParams, response: errorResponses },
+      schema: {
+        tags,
+        summary: 'One request with its approvals (its payload withheld outside the caller’s view, as in the list)',
+        params: idParams,
+        response: errorResponses,
+      },
     },
     async (request) => one(request.params.id, request.actor),
   )
@@ -160,6 +164,10 @@ export async function requestRoutes(server: FastifyInstance, app: App) {
       schema: {
         tags,
         summary: 'The requests on a number, open ones first',
+        description:
+          'All of them, so that whoever works the number sees what is open on it; payloads (and outcomes) are ' +
+          'withheld as in `GET /api/v1/requests` unless the caller filed the request or is inside a customer ' +
+          'session for the holder who held the number when it was filed.',
         params: msisdnParams,
         response: errorResponses,
       },

@@ -51,9 +51,11 @@ describe('a reclaim on day 100', () => {
       `/api/v1/numbers/${encodeURIComponent(held.msisdn)}/recycling`,
     )
     expect(supervisorView.json().abilities.reclaim).toBe(false)
+    // The overview counts it for the agent; which number it is, the supervisor sees (invariant 10).
     const overview = await get(agent, '/api/v1/recycling/overview')
-    expect(overview.json().counts.aging).toBe(1)
-    expect(overview.json().lists.aging[0]).toMatchObject({ msisdn: held.msisdn, reclaim_until: '2026-08-28' })
+    expect(overview.json()).toMatchObject({ counts: { aging: 1 }, lists: null })
+    const supervisorOverview = await get(otherShopSupervisor, '/api/v1/recycling/overview')
+    expect(supervisorOverview.json().lists.aging[0]).toMatchObject({ msisdn: held.msisdn, reclaim_until: '2026-08-28' })
   })
 
   it('refuses a document that is not the former holder’s, with a risk alert naming the agent', async () => {
@@ -167,7 +169,8 @@ describe('a reclaim on day 100', () => {
       disconnection_cancelled: { correction_due: false },
     })
 
-    const number = (await get(agent, `/api/v1/numbers/${encodeURIComponent(held.msisdn)}`)).json()
+    // The approver's working view (an agent would need a customer session for the holder: invariant 10).
+    const number = (await get(otherShopSupervisor, `/api/v1/numbers/${encodeURIComponent(held.msisdn)}`)).json()
     expect(number.state).toBe('active')
     expect(number.current_custody).toMatchObject({ id: outcome.custody_id, basis: 'reclaim', request_id: requestId })
     expect(number.current_custody.subscriber.id ?? number.current_custody.subscriber_id).toBe(held.subscriberId)
@@ -214,7 +217,9 @@ describe('a reclaim on day 100', () => {
       .orderBy('seq')
       .execute()
     expect(actions.map((a) => a.action)).toEqual(['request.created', 'request.approved', 'request.executed'])
-    const after = (await get(agent, `/api/v1/numbers/${encodeURIComponent(held.msisdn)}/recycling`)).json()
+    const after = (
+      await get(otherShopSupervisor, `/api/v1/numbers/${encodeURIComponent(held.msisdn)}/recycling`)
+    ).json()
     expect(after.cycle).toMatchObject({ group: 'counting', custody_id: outcome.custody_id, day_of_cycle: 0 })
     expect(after.cycle.next).toMatchObject({ what: 'warning', stage: 1 })
 

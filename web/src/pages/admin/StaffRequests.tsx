@@ -32,7 +32,7 @@ export function StaffRequests() {
       const out = await api<{ temporary_password: string }>(`/api/v1/staff/credential-resets/${seg(r.id)}/execute`, {
         method: 'POST',
       })
-      setPassword({ username: String(r.payload.username), value: out.temporary_password })
+      setPassword({ username: String(r.payload?.username ?? ''), value: out.temporary_password })
     },
     onSettled: () => {
       qc.invalidateQueries({ queryKey: ['admin', 'staff-requests'] })
@@ -79,11 +79,14 @@ export function StaffRequests() {
                   <tr key={r.id} data-testid="staff-request-row" data-status={r.status}>
                     <td>
                       {r.kind_label}
-                      {r.kind === 'role_grant' && Array.isArray(r.payload.roles) && (
-                        <span className="muted"> — {(r.payload.roles as string[]).map(label).join(', ')}</span>
+                      {r.kind === 'role_grant' && Array.isArray(r.payload?.roles) && (
+                        <span className="muted">
+                          {' '}
+                          — {(r.payload?.roles as string[] | undefined)?.map(label).join(', ')}
+                        </span>
                       )}
                     </td>
-                    <td className="mono">{String(r.payload.username ?? '')}</td>
+                    <td className="mono">{String(r.payload?.username ?? '')}</td>
                     <td>
                       <span className={`badge status-${r.status}`}>{label(r.status)}</span>
                     </td>

@@ -92,16 +92,23 @@ export function RecyclingPage({ roles }: { roles: readonly string[] }) {
                 </p>
               )}
             </section>
-            <div className="grid recycling-grid">
-              {[{ key: 'due_soon' as const, label: 'Due soon', color: '#c0392b' }, ...GROUPS].map((g) => (
-                <section key={g.key} className="card">
-                  <h2>
-                    <span className="dot" style={{ background: g.color }} /> {g.label}
-                  </h2>
-                  <NumberList items={o.lists[g.key]} group={g.key} />
-                </section>
-              ))}
-            </div>
+            {o.lists ? (
+              <div className="grid recycling-grid">
+                {[{ key: 'due_soon' as const, label: 'Due soon', color: '#c0392b' }, ...GROUPS].map((g) => (
+                  <section key={g.key} className="card">
+                    <h2>
+                      <span className="dot" style={{ background: g.color }} /> {g.label}
+                    </h2>
+                    <NumberList items={o.lists?.[g.key] ?? []} group={g.key} />
+                  </section>
+                ))}
+              </div>
+            ) : (
+              // Invariant 10: which number is where in its holder's cycle is their account; this role sees counts.
+              <p className="muted" data-testid="recycling-lists-withheld">
+                {o.lists_withheld?.message ?? 'The numbers in each stage are not shown to your role.'}
+              </p>
+            )}
             {Object.values(o.counts).every((n) => n === 0) && (
               <Empty title="No prepaid number is in a cycle">Numbers enter recycling when they are sold.</Empty>
             )}

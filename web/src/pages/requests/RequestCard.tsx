@@ -5,6 +5,7 @@ import { api, seg } from '../../api'
 import { Link } from '../../components/Link'
 import { ErrorBox } from '../../components/Status'
 import { fmtTime, label } from '../../format'
+import { ConsentProgress } from '../changes/ConsentProgress'
 import type { RequestView } from './requestTypes'
 
 function who(p: { username: string | null; display_name: string | null; shop_id: string | null } | null): string {
@@ -12,8 +13,38 @@ function who(p: { username: string | null; display_name: string | null; shop_id:
   return `${p.display_name ?? p.username ?? 'unknown'}${p.shop_id ? ` (${p.shop_id})` : ''}`
 }
 
+/**
+ * A payload the caller may not read (invariant 10): say so, and how to see it where verifying the customer would;
+ * the SHA-256 stays, since it names nobody and is what an approver signs.
+ */
+function WithheldPayload({ r }: { r: RequestView }) {
+  const w = r.payload_withheld
+  return (
+    <dl className="facts">
+      <dt>Payload</dt>
+      <dd data-testid="request-payload-withheld" data-verify={w?.verify_customer ? 'yes' : 'no'}>
+        <strong>payload withheld{w?.verify_customer ? ' — verify the customer' : ''}</strong>
+        {w?.message && <span className="muted"> {w.message}</span>}
+        {w?.verify_customer && r.msisdn && (
+          <>
+            {' '}
+            <Link to={`/numbers/${seg(r.msisdn)}`}>Open the number to verify them</Link>
+          </>
+        )}
+      </dd>
+      <dt>Payload SHA-256</dt>
+      <dd>
+        <code className="hash" data-testid="request-sha">
+          {r.payload_sha256}
+        </code>
+      </dd>
+    </dl>
+  )
+}
+
 /** What the request asks, in words, then exactly what the approver signs: the payload and its SHA-256. */
 function Payload({ r }: { r: RequestView }) {
+  if (r.payload === null) return <WithheldPayload r={r} />
   const p = r.payload as { subscriber_id?: string; former_custody_id?: string; sim?: { iccid: string; source: string } }
   return (
     <dl className="facts">
@@ -82,6 +113,7 @@ export function RequestCard({ r }: { r: RequestView }) {
         {r.rule.approver_other_shop && ' (another shop, assigned by numguard)'} · expires {fmtTime(r.expires_at)}
       </p>
       <Payload r={r} />
+      {((r.rule.consents?.length ?? 0) > 0 || r.not_before) && <ConsentProgress r={r} />}
       {r.approvals.length > 0 && (
         <ul className="approvals">
           {r.approvals.map((x) => (

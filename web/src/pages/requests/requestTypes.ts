@@ -13,7 +13,9 @@ export interface RequestView {
   kind_label: string
   msisdn: string | null
   status: 'pending' | 'approved' | 'executed' | 'rejected' | 'cancelled' | 'expired'
-  payload: Record<string, unknown>
+  /** null when `payload_withheld`: it names a subscriber outside the caller's view (invariant 10). */
+  payload: Record<string, unknown> | null
+  payload_withheld: PayloadWithheld | null
   payload_sha256: string
   requested_by: Person
   requested_at: string
@@ -30,8 +32,21 @@ export interface RequestView {
     voided_at: string | null
   }[]
   outcome: Record<string, unknown> | null
-  rule: { approver_role: string | null; approver_other_shop: boolean; wait_hours: number }
+  rule: {
+    approver_role: string | null
+    approver_other_shop: boolean
+    wait_hours: number
+    /** The consents DOMAIN's table asks of this kind (the holder's SMS reply, an ID check in the shop). */
+    consents?: { party: string; method: string }[]
+  }
   abilities: { approve: boolean; reject: boolean; execute: boolean; cancel: boolean }
+}
+
+export interface PayloadWithheld {
+  reason: 'customer_session_required' | 'not_in_your_view'
+  /** Verifying the number's holder (a customer session) would show it. */
+  verify_customer: boolean
+  message: string
 }
 
 export interface CycleStep {
@@ -66,15 +81,20 @@ export interface RecyclingOverview {
   now: string
   counts: Record<GroupKey, number>
   waiting_reasons: Record<string, number>
-  lists: Record<GroupKey, CycleView[]>
+  /** null: the caller sees the counts only (which number is where is its holder's account). */
+  lists: Record<GroupKey, CycleView[]> | null
+  lists_withheld: { reason: string; message: string } | null
 }
 
 export interface Notice {
   id: string
-  to: string
+  /** null: sent to an alternate contact the caller may not see (invariant 10). */
+  to: string | null
   to_alternate_contact: boolean
   purpose: string
-  body: string
+  /** null when `withheld`: the text is the holder's account, shown only inside a customer session. */
+  body: string | null
+  withheld?: boolean
   state: string
   created_at: string
   submitted_at: string | null
