@@ -176,6 +176,9 @@ export async function settleNotice(ctx: CommandContext, noticeId: string): Promi
     .selectFrom('sms_notices')
     .select(['id', 'msisdn', 'state', 'part_count', 'custody_id', 'purpose', 'dedupe_key'])
     .where('id', '=', noticeId)
+    // Two parts' receipts can finish in two transactions at once; the notice lock makes the second see the first's
+    // final part (each statement reads afresh under READ COMMITTED), so one of them always settles the notice.
+    .forUpdate()
     .executeTakeFirstOrThrow()
   if (notice.state !== 'submitted' || !notice.part_count) return undefined
   const finals = await ctx.tx

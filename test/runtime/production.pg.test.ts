@@ -1,9 +1,13 @@
 // PostgreSQL only (the pglite suite leaves *.pg.test.ts out): production's checks on the logins it is given, with
 // real roles. The schema is owned by a plain login that runs the migrations, as in README's production set-up.
 import { randomBytes } from 'node:crypto'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { sql } from 'kysely'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { generateSignerKey } from '../../src/audit/tlog/keys.ts'
 import { loadConfig } from '../../src/config.ts'
 import { openDatabase } from '../../src/db/handle.ts'
 import { APP_ROLE } from '../../src/db/migrate.ts'
@@ -39,12 +43,18 @@ async function asSuperuser(statements: string[]): Promise<void> {
   }
 }
 
+// A signing key of the operator's own: production refuses the demo key.
+const logKeyFile = join(mkdtempSync(join(tmpdir(), 'numguard-prod-')), 'log.key')
+writeFileSync(logKeyFile, `${generateSignerKey('operator.example/log').skey}\n`)
+
 const production = (databaseUrl: string) =>
   loadConfig({
     NUMGUARD_MODE: 'production',
     DATABASE_URL: databaseUrl,
     MIGRATION_DATABASE_URL: urlOf(roles.owner),
     NUMGUARD_KYC_KEY: 'k'.repeat(40),
+    SMPP_URL: 'smpp://numguard:secret@smsc.example:2775', // configured only: openApp does not bind without { sms }
+    NUMGUARD_LOG_KEY_FILE: logKeyFile,
     LOG_LEVEL: 'warn',
   })
 
