@@ -75,10 +75,18 @@ describe('the audit log page in Chromium', () => {
     await page.getByTestId('audit-timeline-show').click()
     await page.getByTestId('audit-timeline').waitFor()
     const statuses = page.getByTestId('audit-proof-status')
-    await expect.poll(() => statuses.allTextContents(), { timeout: WAIT }).not.toContain('checking…')
-    const all = await statuses.allTextContents()
-    expect(all.length).toBeGreaterThanOrEqual(2) // range import … number.sold
-    expect(new Set(all)).toEqual(new Set(['verified ✓']))
+    // Rows render as their proofs arrive: wait until the sale's leaf is shown and every proof has been checked.
+    await expect
+      .poll(
+        async () => {
+          const all = await statuses.allTextContents()
+          const text = (await page.getByTestId('audit-timeline').textContent()) ?? ''
+          return all.length >= 1 && text.includes('number.sold') && !all.includes('checking…')
+        },
+        { timeout: WAIT },
+      )
+      .toBe(true)
+    expect(new Set(await statuses.allTextContents())).toEqual(new Set(['verified ✓']))
     await page.screenshot({ path: '/tmp/numguard-audit-page.png', fullPage: true })
-  })
+  }, 90_000)
 })

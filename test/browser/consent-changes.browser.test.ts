@@ -116,5 +116,5 @@ describe('a SIM swap filed in the console', () => {
       .toBe('executed')
     await page.reload()
     await expect.poll(() => page.getByTestId('sim-swaps').textContent(), { timeout: WAIT }).toContain(iccid)
-  })
+  }, 120_000)
 })
