@@ -32,12 +32,20 @@ export interface RecyclingStateTable {
   alerted_reasons: ColumnType<string[], string[] | undefined, string[]>
   /** The worker claim that owns the row until next_due_at. */
   lease_id: string | null
+  /** A compliance officer's decision to withdraw despite the usage veto: for this cycle, up to this usage. */
+  usage_veto_override_cycle_no: number | null
+  usage_veto_overridden_by: string | null
+  usage_veto_overridden_at: NullableTimestamp
+  usage_veto_override_usage_at: NullableTimestamp
 }
 export interface RecyclingNoticesTable {
   custody_id: string
   cycle_no: number
   purpose: 'inactivity_warning' | 'suspension' | 'withdrawal'
   stage: number
+  /** 0: the step's own notice; n > 0: the replacement of attempt n - 1 (a warning that ended failed or unknown). */
+  attempt: Generated<number>
+  replaces_notice_id: string | null
   notice_id: string
   queued_at: Timestamp
 }

@@ -71,7 +71,34 @@ export interface StateRow {
   warnings_queued: number
   alerted_cycle_no: number | null
   alerted_reasons: string[]
+  usage_veto_override_cycle_no: number | null
+  usage_veto_overridden_by: string | null
+  usage_veto_overridden_at: Date | null
+  usage_veto_override_usage_at: Date | null
 }
+
+const STATE_COLUMNS = [
+  'custody_id',
+  'msisdn',
+  'account_type',
+  'cycle_started_at',
+  'cycle_no',
+  'last_usage_at',
+  'policy_version',
+  'stage',
+  'step',
+  'waiting_reason',
+  'withdrawn_at',
+  'next_due_at',
+  'seen_cycle_no',
+  'warnings_queued',
+  'alerted_cycle_no',
+  'alerted_reasons',
+  'usage_veto_override_cycle_no',
+  'usage_veto_overridden_by',
+  'usage_veto_overridden_at',
+  'usage_veto_override_usage_at',
+] as const
 
 /**
  * Locks the claimed row if it is still as the claim saw it: same lease, same cycle. A top-up that landed since
@@ -80,28 +107,25 @@ export interface StateRow {
 export async function lockClaimedRow(tx: Transaction<DB>, claim: ClaimedRow): Promise<StateRow | undefined> {
   const row = await tx
     .selectFrom('recycling_state')
-    .select([
-      'custody_id',
-      'msisdn',
-      'account_type',
-      'cycle_started_at',
-      'cycle_no',
-      'last_usage_at',
-      'policy_version',
-      'stage',
-      'step',
-      'waiting_reason',
-      'withdrawn_at',
-      'next_due_at',
-      'seen_cycle_no',
-      'warnings_queued',
-      'alerted_cycle_no',
-      'alerted_reasons',
-    ])
+    .select(STATE_COLUMNS)
     .where('custody_id', '=', claim.custodyId)
     .where('lease_id', '=', claim.leaseId)
     .where('cycle_no', '=', claim.cycleNo)
     .where('cycle_started_at', '=', claim.cycleStartedAt)
+    .forUpdate()
+    .executeTakeFirst()
+  return row as StateRow | undefined
+}
+
+/**
+ * Locks the recycling row of a custody for a person's decision (no claim: a worker's lease on it is void once the
+ * decision clears lease_id). Callers lock the number's row first, as every writer of both does.
+ */
+export async function lockStateRow(tx: Transaction<DB>, custodyId: string): Promise<StateRow | undefined> {
+  const row = await tx
+    .selectFrom('recycling_state')
+    .select(STATE_COLUMNS)
+    .where('custody_id', '=', custodyId)
     .forUpdate()
     .executeTakeFirst()
   return row as StateRow | undefined
@@ -207,18 +231,45 @@ export async function policyVersionAt(db: Db, startedAt: Date): Promise<number> 
   return row.version ?? 1
 }
 
-export async function cycleWarnings(
-  db: Db,
-  custodyId: string,
-  cycleNo: number,
-): Promise<{ stage: number; notice_id: string; queued_at: Date }[]> {
+export interface CycleWarning {
+  stage: number
+  /** 0: the warning the step queued; n > 0: its n-th replacement. */
+  attempt: number
+  notice_id: string
+  replaces_notice_id: string | null
+  queued_at: Date
+}
+
+/** The warnings of a cycle, one per stage: its latest attempt (a replacement stands in for what it replaced). */
+export async function cycleWarnings(db: Db, custodyId: string, cycleNo: number): Promise<CycleWarning[]> {
   return db
     .selectFrom('recycling_notices')
-    .select(['stage', 'notice_id', 'queued_at'])
+    .distinctOn('stage')
+    .select(['stage', 'attempt', 'notice_id', 'replaces_notice_id', 'queued_at'])
     .where('custody_id', '=', custodyId)
     .where('cycle_no', '=', cycleNo)
     .where('purpose', '=', 'inactivity_warning')
     .orderBy('stage')
+    .orderBy('attempt', 'desc')
+    .execute()
+}
+
+/** The latest attempt of each warning of a cycle, with its notice's state (what a replacement looks at). */
+export async function cycleWarningStates(
+  db: Db,
+  custodyId: string,
+  cycleNo: number,
+): Promise<(CycleWarning & { state: string })[]> {
+  return db
+    .selectFrom('recycling_notices as r')
+    .innerJoin('sms_notices as n', 'n.id', 'r.notice_id')
+    .distinctOn('r.stage')
+    .select(['r.stage', 'r.attempt', 'r.notice_id', 'r.replaces_notice_id', 'r.queued_at', 'n.state'])
+    .where('r.custody_id', '=', custodyId)
+    .where('r.cycle_no', '=', cycleNo)
+    .where('r.purpose', '=', 'inactivity_warning')
+    .orderBy('r.stage')
+    .orderBy('r.attempt', 'desc')
     .execute()
 }
 
@@ -230,6 +281,8 @@ export async function rememberNotice(
     purpose: 'inactivity_warning' | 'suspension' | 'withdrawal'
     stage: number
     notice_id: string
+    attempt?: number
+    replaces_notice_id?: string | null
   },
   now: Date,
 ): Promise<void> {

@@ -27,15 +27,34 @@ export function announcedWithdrawalOn(c: CycleContext, now: Date): string {
   return [earliest, withdrawalOn].sort()[1]
 }
 
-/** Queues warning `stage` of this cycle, keyed by custody, cycle and stage: a new cycle warns again. */
-export async function queueWarning(ctx: CommandContext, c: CycleContext, stage: number): Promise<AuditReceipt[]> {
+/** A warning queued again because its previous attempt ended failed or unknown (see replacements.ts). */
+export interface WarningReplacement {
+  /** n > 0: the n-th replacement of the stage's warning. */
+  attempt: number
+  replaces: { notice_id: string; state: string }
+  reason: string
+  /** True when the sweep replaced a `failed` warning by itself; false when a person decided. */
+  automatic: boolean
+}
+
+/**
+ * Queues warning `stage` of this cycle, keyed by custody, cycle and stage: a new cycle warns again. A replacement
+ * gets its own key (`…:r<n>`) and tells the withdrawal date it pushes (the evidence floor counts from its receipts).
+ */
+export async function queueWarning(
+  ctx: CommandContext,
+  c: CycleContext,
+  stage: number,
+  replacement?: WarningReplacement,
+): Promise<AuditReceipt[]> {
   const { row, holder, policy } = c
   const withdrawalOn = announcedWithdrawalOn(c, ctx.now)
   const daysLeft = Math.max(1, daysBetween(localDate(ctx.now, policy.time_zone), withdrawalOn))
+  const key = `warning:${row.custody_id}:${row.cycle_no}:${stage}`
   const notice = await queueNotice(ctx, {
     msisdn: row.msisdn,
     purpose: 'inactivity_warning',
-    dedupeKey: `warning:${row.custody_id}:${row.cycle_no}:${stage}`,
+    dedupeKey: replacement ? `${key}:r${replacement.attempt}` : key,
     language: holder.language,
     template: 'inactivity_warning',
     params: { msisdn: row.msisdn, daysLeft, withdrawalDate: withdrawalOn },
@@ -50,15 +69,26 @@ export async function queueWarning(ctx: CommandContext, c: CycleContext, stage: 
       purpose: 'inactivity_warning',
       stage,
       notice_id: notice.noticeId,
+      ...(replacement ? { attempt: replacement.attempt, replaces_notice_id: replacement.replaces.notice_id } : {}),
     },
     ctx.now,
   )
   const receipt = await recordAudit(ctx, {
-    action: 'recycling.warning_queued',
+    action: replacement ? 'recycling.warning_replaced' : 'recycling.warning_queued',
     msisdn: row.msisdn,
-    after: { notice_id: notice.noticeId, stage },
+    before: replacement ? { notice_id: replacement.replaces.notice_id, state: replacement.replaces.state } : undefined,
+    after: { notice_id: notice.noticeId, stage, ...(replacement ? { attempt: replacement.attempt } : {}) },
     basis: 'inactivity',
     data: {
+      ...(replacement
+        ? {
+            attempt: replacement.attempt,
+            replaces_notice_id: replacement.replaces.notice_id,
+            replaced_state: replacement.replaces.state,
+            reason: replacement.reason,
+            automatic: replacement.automatic,
+          }
+        : {}),
       custody_id: row.custody_id,
       cycle_no: row.cycle_no,
       cycle_started_at: row.cycle_started_at,

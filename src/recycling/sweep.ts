@@ -26,6 +26,7 @@ import {
   type StateChange,
   saveState,
 } from './queries.ts'
+import { replaceFailedWarnings } from './replacements.ts'
 import { type CycleContext, queueWarning, reactivateNumber, suspendNumber } from './steps.ts'
 import { checkWithdrawal, deferWithdrawal, withdrawNumber } from './withdrawal.ts'
 
@@ -120,6 +121,8 @@ export async function processClaim(
       numberState = 'active'
     }
   }
+  // A warning the SMSC refused can never be evidence: it is sent again (bounded; see replacements.ts).
+  if (!newCycle && row.warnings_queued > 0) receipts.push(...(await replaceFailedWarnings(ctx, c)))
   const plan = planCycle(
     row.cycle_started_at,
     c.policy,

@@ -9,8 +9,9 @@ import { addDays, agingEndsOn, localDate, localInstant } from '../domain/policy.
 import { enqueueProvisioning } from '../provisioning/index.ts'
 import { queueNotice } from '../sms/notices.ts'
 import { noticeEvidence } from '../sms/queries.ts'
+import { isReplaceable } from './decision-policies.ts'
 import { recordDisconnection } from './disconnections.ts'
-import { cycleWarnings, rememberNotice, type StateChange } from './queries.ts'
+import { cycleWarnings, rememberNotice, type StateChange, type StateRow } from './queries.ts'
 import type { CycleContext } from './steps.ts'
 
 const HOUR = 3_600_000
@@ -57,6 +58,29 @@ export interface WithdrawalCheck {
   warnings: WarningEvidence[]
   lastFinalAt: Date | null
   silentSources: string[]
+  /** Usage in the veto period that a compliance officer decided does not stop this cycle's withdrawal. */
+  usageVetoOverride: { by: string; at: Date; usage_up_to: Date } | null
+}
+
+/**
+ * A person's decision to withdraw despite the usage veto holds for the cycle it was taken in, and for the usage
+ * they saw: usage that arrives after it vetoes again (the holder may have come back).
+ */
+export function usageVetoOverride(
+  row: Pick<
+    StateRow,
+    | 'cycle_no'
+    | 'last_usage_at'
+    | 'usage_veto_override_cycle_no'
+    | 'usage_veto_overridden_by'
+    | 'usage_veto_overridden_at'
+    | 'usage_veto_override_usage_at'
+  >,
+): WithdrawalCheck['usageVetoOverride'] {
+  const seen = row.usage_veto_override_usage_at
+  if (row.usage_veto_override_cycle_no !== row.cycle_no || !seen || !row.usage_veto_overridden_by) return null
+  if (row.last_usage_at && row.last_usage_at > seen) return null
+  return { by: row.usage_veto_overridden_by, at: row.usage_veto_overridden_at ?? seen, usage_up_to: seen }
 }
 
 export async function checkWithdrawal(ctx: CommandContext, c: CycleContext): Promise<WithdrawalCheck> {
@@ -91,15 +115,19 @@ export async function checkWithdrawal(ctx: CommandContext, c: CycleContext): Pro
     null,
   )
   const lacking = warnings.filter((w) => w.last_final_at === null)
-  if (lacking.some((w) => now - w.queued_at.getTime() >= EVIDENCE_OVERDUE_MS)) {
+  // A warning that ended failed or unknown will never be evidence: a person hears of it at once, not a day later.
+  if (lacking.some((w) => isReplaceable(w.state) || now - w.queued_at.getTime() >= EVIDENCE_OVERDUE_MS)) {
     wait('warnings_not_evidenced', now + RECHECK_MS)
   } else if (lacking.length > 0) wait('warnings_in_flight', now + RECHECK_MS)
   else if (lastFinalAt && now - lastFinalAt.getTime() < policy.evidence_days_before_withdrawal * DAY) {
     wait('evidence_too_recent', lastFinalAt.getTime() + policy.evidence_days_before_withdrawal * DAY)
   }
   const vetoDays = policy.usage_veto_days * DAY
+  let override: WithdrawalCheck['usageVetoOverride'] = null
   if (row.last_usage_at && now - row.last_usage_at.getTime() < vetoDays) {
-    wait('usage_veto', row.last_usage_at.getTime() + vetoDays)
+    // Only the veto yields to the decision: the evidence and the feed above and below are checked all the same.
+    override = usageVetoOverride(row)
+    if (!override) wait('usage_veto', row.last_usage_at.getTime() + vetoDays)
   }
   const feed = await feedHealth(ctx.tx, ctx.now, policy.feed_silence_hours)
   if (!feed.healthy) wait('feed_silent', now + RECHECK_MS)
@@ -109,6 +137,7 @@ export async function checkWithdrawal(ctx: CommandContext, c: CycleContext): Pro
     warnings,
     lastFinalAt,
     silentSources: feed.silentSources.map((s) => s.source),
+    usageVetoOverride: override,
   }
 }
 
@@ -265,7 +294,13 @@ export async function withdrawNumber(
       warnings: check.warnings.map((w) => w.notice_id),
       evidence: check.warnings,
       last_final_at: check.lastFinalAt,
-      usage_veto_clear: true,
+      usage_veto_clear: check.usageVetoOverride === null,
+      ...(check.usageVetoOverride
+        ? {
+            usage_veto_overridden_by: check.usageVetoOverride.by,
+            usage_veto_overridden_at: check.usageVetoOverride.at,
+          }
+        : {}),
       last_usage_at: row.last_usage_at,
       feed_healthy: true,
       iccids,

@@ -11,25 +11,60 @@
 -- warnings_queued: how many of the cycle's warnings have been queued (they go out in order).
 -- alerted_cycle_no / alerted_reasons: a deferred withdrawal raises one alert per reason per cycle, not one per sweep.
 -- lease_id: the claim that owns the row until next_due_at (the lease's end); a worker acts only on its own claim.
+-- usage_veto_override_*: a compliance officer decided to withdraw despite the usage veto, for that cycle only and
+--   for usage up to the instant they saw (newer usage vetoes again); never despite evidence or feed health.
 ALTER TABLE recycling_state
   ADD COLUMN seen_cycle_no    integer,
   ADD COLUMN warnings_queued  integer NOT NULL DEFAULT 0 CHECK (warnings_queued >= 0),
   ADD COLUMN alerted_cycle_no integer,
   ADD COLUMN alerted_reasons  text[] NOT NULL DEFAULT '{}',
-  ADD COLUMN lease_id         uuid;
+  ADD COLUMN lease_id         uuid,
+  ADD COLUMN usage_veto_override_cycle_no integer,
+  ADD COLUMN usage_veto_overridden_by     uuid REFERENCES staff (id),
+  ADD COLUMN usage_veto_overridden_at     timestamptz,
+  ADD COLUMN usage_veto_override_usage_at timestamptz,
+  ADD CONSTRAINT usage_veto_override_complete CHECK (
+    (usage_veto_override_cycle_no IS NULL) = (usage_veto_overridden_by IS NULL)
+    AND (usage_veto_override_cycle_no IS NULL) = (usage_veto_overridden_at IS NULL)
+    AND (usage_veto_override_cycle_no IS NULL) = (usage_veto_override_usage_at IS NULL));
 
 -- The notices each cycle's steps queued: the withdrawal's evidence is read from these (one row per step, written in
--- the step's transaction, so a step and its notice exist together or not at all).
+-- the step's transaction, so a step and its notice exist together or not at all). A warning that ended `failed` or
+-- `unknown` can never be evidence: a replacement (attempt n > 0) replaces attempt n - 1, and the evidence of a stage
+-- is its latest attempt.
 CREATE TABLE recycling_notices (
   custody_id uuid NOT NULL REFERENCES custodies (id),
   cycle_no   integer NOT NULL,
   purpose    text NOT NULL CHECK (purpose IN ('inactivity_warning', 'suspension', 'withdrawal')),
   stage      integer NOT NULL CHECK (stage > 0),
+  attempt    integer NOT NULL DEFAULT 0 CHECK (attempt >= 0),
+  replaces_notice_id uuid UNIQUE,
   notice_id  uuid NOT NULL UNIQUE,
   queued_at  timestamptz NOT NULL,
-  PRIMARY KEY (custody_id, cycle_no, purpose, stage)
+  PRIMARY KEY (custody_id, cycle_no, purpose, stage, attempt),
+  CONSTRAINT replacements_name_what_they_replace CHECK ((attempt = 0) = (replaces_notice_id IS NULL)),
+  CONSTRAINT only_warnings_are_replaced CHECK (attempt = 0 OR purpose = 'inactivity_warning')
 );
 GRANT SELECT, INSERT ON recycling_notices TO numguard_app;
+
+-- A replacement stands in for the previous attempt of the same warning only when that one can never be evidence
+-- (its notice ended failed or unknown): evidence cannot be swapped for a fresher one while the first may still count.
+CREATE FUNCTION recycling_notice_replacement_rule() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
+SET search_path FROM CURRENT AS $$
+BEGIN
+  IF NEW.attempt = 0 THEN RETURN NEW; END IF;
+  IF NOT EXISTS (
+       SELECT 1 FROM recycling_notices r JOIN sms_notices n ON n.id = r.notice_id
+        WHERE r.custody_id = NEW.custody_id AND r.cycle_no = NEW.cycle_no AND r.purpose = NEW.purpose
+          AND r.stage = NEW.stage AND r.attempt = NEW.attempt - 1 AND r.notice_id = NEW.replaces_notice_id
+          AND n.state IN ('failed', 'unknown')) THEN
+    RAISE EXCEPTION 'warning % of cycle % of custody % may be replaced only when its attempt % ended failed or unknown',
+      NEW.stage, NEW.cycle_no, NEW.custody_id, NEW.attempt - 1 USING ERRCODE = 'NG009';
+  END IF;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER recycling_notice_replacement_rule BEFORE INSERT ON recycling_notices
+  FOR EACH ROW EXECUTE FUNCTION recycling_notice_replacement_rule();
 
 -- ── Policies: DOMAIN's floors hold for every version, even against raw SQL ──
 
