@@ -5,6 +5,7 @@ import type { Config } from './config.ts'
 import type { Database } from './db/handle.ts'
 import type { DB } from './db/types.ts'
 import type { Clock, MovableClock } from './domain/clock.ts'
+import type { SmsLink } from './sms/runtime.ts'
 
 /** Everything a route, the worker or the CLI needs, built once per process. */
 export interface App {
@@ -16,4 +17,6 @@ export interface App {
   movableClock?: MovableClock
   deps: CommandDeps
   logger: Logger
+  /** The SMSC link (transport, sender id, and in demo the embedded simulator) once `startSms` ran; absent: notices only queue. */
+  sms?: SmsLink
 }

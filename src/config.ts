@@ -1,4 +1,6 @@
+import { type AuditLogConfig, auditLogProblems, loadAuditLogConfig } from './audit/log-config.ts'
 import { ValidationError } from './domain/errors.ts'
+import { loadSmsConfig, type SmsConfig, smsProblems } from './sms/config.ts'
 
 export type Mode = 'demo' | 'production'
 
@@ -16,6 +18,10 @@ export interface Config {
   country: string
   sessionTtlHours: number
   reservationMinutes: number
+  /** The audit log's signer key, origin and witnesses (src/audit/log-config.ts); absent means the demo defaults. */
+  auditLog?: AuditLogConfig
+  /** SMPP_URL, sender id, window and rate (src/sms/config.ts); absent means the defaults (embedded simulator in demo). */
+  sms?: SmsConfig
 }
 
 /** Clearly-marked demo key: production refuses it. */
@@ -39,6 +45,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     country: parseCountry(env.NUMGUARD_COUNTRY ?? 'KH'),
     sessionTtlHours: 12,
     reservationMinutes: 30,
+    auditLog: loadAuditLogConfig(env),
+    sms: loadSmsConfig(env),
   }
 }
 
@@ -51,6 +59,8 @@ export function productionProblems(config: Config): string[] {
   if (config.kycKey === DEMO_KYC_KEY)
     problems.push('NUMGUARD_KYC_KEY must be set to a secret of your own (the demo key is refused)')
   else if (config.kycKey.length < 32) problems.push('NUMGUARD_KYC_KEY must be at least 32 characters')
+  problems.push(...auditLogProblems(config.auditLog ?? loadAuditLogConfig({})))
+  problems.push(...smsProblems(config.sms))
   return problems
 }
 

@@ -7,6 +7,7 @@ import { type Database, openDatabase } from './db/handle.ts'
 import { acquireLock } from './db/lock.ts'
 import { CLOCK_OFFSET_KEY } from './demo/clock.ts'
 import { type Clock, MovableClock, SystemClock } from './domain/clock.ts'
+import { startSms } from './sms/runtime.ts'
 
 export class StartupRefusedError extends Error {
   readonly problems: string[]
@@ -26,7 +27,14 @@ export interface OpenedApp {
  * Opens the database (taking the data-directory lock for the embedded one), migrates it, checks what production
  * refuses, and builds the clock. Everything a server, a worker or a CLI command needs.
  */
-export async function openApp(config: Config, options: { logger?: Logger } = {}): Promise<OpenedApp> {
+export async function openApp(
+  config: Config,
+  options: {
+    logger?: Logger
+    /** Connect to the SMSC (or start the demo simulator) and send notices: servers and workers. */
+    sms?: boolean
+  } = {},
+): Promise<OpenedApp> {
   const problems = productionProblems(config)
   if (problems.length > 0) throw new StartupRefusedError(problems)
   const logger = options.logger ?? pino({ level: config.logLevel })
@@ -71,7 +79,12 @@ export async function openApp(config: Config, options: { logger?: Logger } = {})
       deps: { db: database.db, clock },
       logger,
     }
-    return { app, close, setUrl: (url) => lock?.setUrl(url) }
+    const sms = options.sms ? await startSms(app) : undefined
+    const closeAll = async () => {
+      await sms?.close()
+      await close()
+    }
+    return { app, close: closeAll, setUrl: (url) => lock?.setUrl(url) }
   } catch (err) {
     await close()
     throw err

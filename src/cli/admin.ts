@@ -2,7 +2,7 @@
 // clients through the HTTP API as that admin.
 import { hostname, userInfo } from 'node:os'
 import type { Command } from 'commander'
-import { bootstrapAdmin, MACHINE_SCOPE_NAMES } from '../access/administration.ts'
+import { bootstrapStaff, MACHINE_SCOPE_NAMES } from '../access/administration.ts'
 import { runCommand } from '../audit/run-command.ts'
 import { loadConfig } from '../config.ts'
 import { ValidationError } from '../domain/errors.ts'
@@ -23,10 +23,21 @@ export function adminCommands(program: Command, globals: () => GlobalOptions): v
     .requiredOption('-u, --username <username>')
     .option('--password <password>', 'default: NUMGUARD_PASSWORD (at least 12 characters)')
     .option('--display-name <name>', 'default: the username')
-    .action((o) => bootstrap(o))
+    .action((o) => bootstrap(o, 'admin'))
+  staff
+    .command('bootstrap-compliance')
+    .description(
+      'create the first compliance officer straight on the database (role grants need one to approve them); refused once an active one exists',
+    )
+    .requiredOption('-u, --username <username>')
+    .option('--password <password>', 'default: NUMGUARD_PASSWORD (at least 12 characters)')
+    .option('--display-name <name>', 'default: the username')
+    .action((o) => bootstrap(o, 'compliance_officer'))
   staff
     .command('add <username>')
-    .description('create a staff account (as a signed-in admin)')
+    .description(
+      'create a staff account (as a signed-in admin); its roles are a role_grant request a compliance officer approves',
+    )
     .requiredOption('-r, --role <role>', `${ROLES.join(', ')}; repeat for several`, collect)
     .option('--shop <shop>', 'the shop of an agent or supervisor')
     .option('--display-name <name>', 'default: the username')
@@ -50,17 +61,22 @@ export function adminCommands(program: Command, globals: () => GlobalOptions): v
     .action((id, o) => addClient({ ...globals(), id, name: o.name, scopes: o.scope }))
 }
 
-async function bootstrap(o: { username: string; password?: string; displayName?: string }) {
+async function bootstrap(
+  o: { username: string; password?: string; displayName?: string },
+  role: 'admin' | 'compliance_officer',
+) {
   const password = o.password ?? process.env.NUMGUARD_PASSWORD
   if (!password) throw new ValidationError('password', 'give --password or set NUMGUARD_PASSWORD')
   // Straight on the database: the embedded one's lock refuses this while a server runs on it.
   const opened = await openApp({ ...loadConfig(), logLevel: 'warn' })
   try {
     const actor = { kind: 'system', component: 'cli-bootstrap', osUser: userInfo().username, host: hostname() } as const
-    const admin = await runCommand(opened.app.deps, actor, (ctx) =>
-      bootstrapAdmin(ctx, { username: o.username, display_name: o.displayName ?? o.username, password }),
+    const created = await runCommand(opened.app.deps, actor, (ctx) =>
+      bootstrapStaff(ctx, role, { username: o.username, display_name: o.displayName ?? o.username, password }),
     )
-    console.log(`admin ${admin.username} created; sign in with: numguard login -u ${admin.username}`)
+    const what = role === 'admin' ? 'admin' : 'compliance officer'
+    console.log(`${what} ${created.username} created; sign in with: numguard login -u ${created.username}`)
+    console.log('The first sign-in enrols an authenticator app (TOTP): have it at hand.')
   } finally {
     await opened.close()
   }
@@ -73,20 +89,24 @@ async function addStaff(
   if (!password)
     throw new ValidationError('password', 'give --password or set NUMGUARD_NEW_PASSWORD for the new account')
   await withApi(o, async (api) => {
-    const staff = await api.request<{ username: string; roles: string[]; shop_id: string | null }>(
-      'POST',
-      '/api/v1/staff',
-      {
-        username: o.username,
-        display_name: o.displayName ?? o.username,
-        roles: o.role,
-        shop_id: o.shop ?? null,
-        password,
-      },
-    )
-    console.log(
-      `staff ${staff.username} created (${staff.roles.join(', ')}${staff.shop_id ? ` @ ${staff.shop_id}` : ''})`,
-    )
+    const staff = await api.request<{
+      username: string
+      shop_id: string | null
+      role_grant_request: { id: string; assigned_to: string | null } | null
+    }>('POST', '/api/v1/staff', {
+      username: o.username,
+      display_name: o.displayName ?? o.username,
+      roles: o.role,
+      shop_id: o.shop ?? null,
+      password,
+    })
+    const at = staff.shop_id ? ` @ ${staff.shop_id}` : ''
+    console.log(`staff ${staff.username} created${at}, without roles until a compliance officer approves them`)
+    if (staff.role_grant_request)
+      console.log(
+        `role grant ${o.role.join(', ')}: request ${staff.role_grant_request.id}, assigned to a compliance officer; ` +
+          `once approved, execute it in the console (Administration) or POST /api/v1/requests/{id}/execute`,
+      )
   })
 }
 

@@ -1,11 +1,13 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { homedir, hostname, userInfo } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
+import { startAuditLog } from '../audit/log-service.ts'
 import { loadConfig } from '../config.ts'
 import { readLock } from '../db/lock.ts'
 import { buildServer } from '../http/server.ts'
 import { openApp } from '../runtime.ts'
 import { ApiError, CliError, connectReason } from './errors.ts'
+import { codeSourcesFromEnv, finishSignIn, type SignInAnswer } from './mfa.ts'
 
 export { ApiError } from './errors.ts'
 
@@ -205,13 +207,17 @@ export async function withApi<T>(options: ApiOptions, action: (api: Api) => Prom
     )
   const opened = await openApp({ ...config, logLevel: 'warn' })
   const { server } = await buildServer(opened.app, { logRequests: false })
+  // This process holds the log for the command's duration: queued records are integrated and signed first.
+  const auditLog = startAuditLog(opened.app)
   try {
+    await auditLog.idle()
     const address = await server.listen({ host: '127.0.0.1', port: 0 })
     opened.setUrl(address)
     // This process's own server on the local database: the saved token goes nowhere else by going there.
     return await inSession(new Api(address), options, true, action)
   } finally {
     await server.close()
+    await auditLog.stop()
     await opened.close()
   }
 }
@@ -261,9 +267,11 @@ async function authenticate(
   const { NUMGUARD_USERNAME: username, NUMGUARD_PASSWORD: password, NUMGUARD_TOKEN: envToken } = process.env
   const explicit = options.token ?? envToken
   if (!explicit && username && password) {
-    let out: { token: string; staff?: StaffSummary }
+    let out: SignInAnswer & { staff?: StaffSummary }
     try {
       out = await api.request('POST', '/api/v1/auth/sign-in', { username, password })
+      // A role that needs MFA: the code comes from NUMGUARD_TOTP_CODE or NUMGUARD_TOTP_SECRET (no prompt here).
+      out = await finishSignIn(api, out, codeSourcesFromEnv(false))
     } catch (err) {
       if (!(err instanceof ApiError)) throw err
       throw new ApiError(err.status, {

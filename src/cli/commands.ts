@@ -16,6 +16,7 @@ import {
   simView,
   subscriberView,
 } from './format.ts'
+import { codeSourcesFromEnv, finishSignIn, type SignInAnswer } from './mfa.ts'
 import { askHidden, canPrompt } from './prompt.ts'
 
 export interface GlobalOptions {
@@ -27,7 +28,7 @@ export interface GlobalOptions {
  * Signs in and saves the token. The password comes from --password or NUMGUARD_PASSWORD, else it is asked for on
  * the terminal without echo; with no terminal to ask on, one of those two is required.
  */
-export async function login(opts: GlobalOptions & { username: string; password?: string }) {
+export async function login(opts: GlobalOptions & { username: string; password?: string; code?: string }) {
   let password = opts.password ?? process.env.NUMGUARD_PASSWORD
   if (!password) {
     if (!canPrompt())
@@ -35,13 +36,15 @@ export async function login(opts: GlobalOptions & { username: string; password?:
     password = await askHidden(`password for ${opts.username}: `)
   }
   await withApi({ ...opts, token: undefined, anonymous: true }, async (api) => {
-    const out = await api.request<{ token: string; staff: { username: string; roles: string[] } }>(
-      'POST',
-      '/api/v1/auth/sign-in',
-      { username: opts.username, password },
-    )
+    const answer = await api.request<SignInAnswer>('POST', '/api/v1/auth/sign-in', {
+      username: opts.username,
+      password,
+    })
+    // Supervisors, compliance officers and admins (and whoever enrolled) owe a TOTP code: asked for here.
+    const out = await finishSignIn(api, answer, codeSourcesFromEnv(true, opts.code))
     const where = saveToken(api.url, out.token)
-    console.log(`signed in as ${out.staff.username} (${out.staff.roles.join(', ')}); token saved in ${where}`)
+    const staff = out.staff ?? { username: opts.username, roles: [] }
+    console.log(`signed in as ${staff.username} (${staff.roles.join(', ')}); token saved in ${where}`)
   })
 }
 

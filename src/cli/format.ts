@@ -21,8 +21,10 @@ export interface NumberDetail {
   msisdn: string
   state: string
   category: string
+  /** How much of the account behind the number the caller sees (invariant 10); older servers send none. */
+  account?: { view: string; held: boolean; withheld: string[]; message: string | null }
   custodies: {
-    subscriber: { name_masked: string; id: string }
+    subscriber: { name_masked: string; id: string } | null
     basis: string
     started_at: string
     ended_at: string | null
@@ -36,12 +38,14 @@ export function numberView(n: NumberDetail): string {
   const lines = [`${n.msisdn}  ${n.state.toUpperCase()}  (${n.category})`, '', 'custody']
   for (const c of n.custodies)
     lines.push(
-      `  ${day(c.started_at)} → ${day(c.ended_at)}  ${c.subscriber.name_masked.padEnd(20)} ${c.basis}${c.end_reason ? `, ended: ${c.end_reason}` : ''}`,
+      `  ${day(c.started_at)} → ${day(c.ended_at)}  ${(c.subscriber?.name_masked ?? '(another holder)').padEnd(20)} ${c.basis}${c.end_reason ? `, ended: ${c.end_reason}` : ''}`,
     )
-  if (n.custodies.length === 0) lines.push('  (never held)')
+  const withheld = (n.account?.withheld.length ?? 0) > 0 && n.account?.view === 'restricted'
+  if (withheld) lines.push(`  (${n.account?.held ? 'held; ' : ''}not shown: ${n.account?.message ?? 'the account'})`)
+  else if (n.custodies.length === 0) lines.push('  (never held)')
   lines.push('', 'SIM')
   for (const b of n.sim_bindings) lines.push(`  ${day(b.started_at)} → ${day(b.ended_at)}  ${b.iccid}`)
-  if (n.sim_bindings.length === 0) lines.push('  (none)')
+  if (n.sim_bindings.length === 0) lines.push(withheld ? '  (not shown)' : '  (none)')
   lines.push('', 'history')
   for (const h of n.history)
     lines.push(`  #${h.seq} ${h.at}  ${h.action.padEnd(28)} ${h.actor.username ?? h.actor.component ?? h.actor.kind}`)
@@ -53,7 +57,14 @@ export interface SimDetail {
   imsi: string
   state: string
   shop_id: string | null
-  bindings: { msisdn: string; started_at: string; ended_at: string | null; end_reason: string | null }[]
+  /** `withheld`: the number is masked, its holder's account being outside the caller's view (invariant 10). */
+  bindings: {
+    msisdn: string
+    started_at: string
+    ended_at: string | null
+    end_reason: string | null
+    withheld?: boolean
+  }[]
 }
 
 export function simView(s: SimDetail): string {
@@ -66,7 +77,7 @@ export function simView(s: SimDetail): string {
   const width = Math.max(0, ...s.bindings.map((b) => b.msisdn.length))
   for (const b of s.bindings)
     lines.push(
-      `  ${day(b.started_at)} → ${day(b.ended_at)}  ${b.msisdn.padEnd(width)}${b.end_reason ? `  ended: ${b.end_reason}` : ''}`,
+      `  ${day(b.started_at)} → ${day(b.ended_at)}  ${b.msisdn.padEnd(width)}${b.end_reason ? `  ended: ${b.end_reason}` : ''}${b.withheld ? '  (masked)' : ''}`,
     )
   if (s.bindings.length === 0) lines.push('  (never bound to a number)')
   return lines.join('\n')

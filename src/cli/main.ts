@@ -1,12 +1,18 @@
 import { Command, InvalidArgumentError } from 'commander'
+import { registerAuditVerify } from '../audit/verify/cli.ts'
+import { witnessCommands } from '../audit/witness/cli.ts'
 import { loadConfig } from '../config.ts'
 import { isSeeded, seedDemo } from '../demo/seed.ts'
 import { openApp, StartupRefusedError } from '../runtime.ts'
+import { activityCommands } from './activity.ts'
 import { adminCommands } from './admin.ts'
+import { auditCommands } from './audit.ts'
 import * as cmd from './commands.ts'
 import { describeFailure } from './errors.ts'
 import { demoSummaryText } from './format.ts'
+import { reportCommands } from './reports.ts'
 import { serve } from './serve.ts'
+import { runWorker } from './worker.ts'
 
 const program = new Command('numguard')
   .description('numguard: the system of record for phone-number custody')
@@ -41,6 +47,15 @@ program
   .action((o) => serve({ port: o.port, host: o.host, worker: o.worker }))
 
 program
+  .command('worker')
+  .description(
+    'run the worker alone (PostgreSQL only): recycling sweeps, SMS, outboxes; any number may run side by side',
+  )
+  .option('-i, --interval <seconds>', 'seconds between passes', positive, 10)
+  .option('--once', 'run passes until one finds nothing to do, then exit')
+  .action((o) => runWorker({ interval: o.interval, once: o.once }))
+
+program
   .command('migrate')
   .description('apply pending database migrations (as MIGRATION_DATABASE_URL, or the embedded database)')
   .action(async () => {
@@ -59,7 +74,7 @@ demo
     const opened = await openApp(config)
     try {
       if (await isSeeded(opened.app.db)) return console.log('the demo data set is already loaded')
-      console.log(demoSummaryText(await seedDemo(opened.app.deps)))
+      console.log(demoSummaryText(await seedDemo(opened.app.deps, { secretKey: opened.app.config.kycKey })))
     } finally {
       await opened.close()
     }
@@ -70,9 +85,18 @@ program
   .description('sign in as a staff member and save the session token for later commands')
   .requiredOption('-u, --username <username>')
   .option('--password <password>', 'default: NUMGUARD_PASSWORD, else asked for on the terminal')
+  .option(
+    '--code <code>',
+    'the MFA code of your authenticator app, when your role needs one; default: NUMGUARD_TOTP_CODE, else computed from NUMGUARD_TOTP_SECRET, else asked for',
+  )
   .action((o) => cmd.login({ ...globals(), ...o }))
 
 adminCommands(program, globals)
+activityCommands(program, globals)
+reportCommands(program, globals)
+auditCommands(program, globals)
+registerAuditVerify(program)
+witnessCommands(program)
 
 program
   .command('import-range <first> <last>')

@@ -1,6 +1,7 @@
 import { createServer } from 'node:net'
 import { resolve } from 'node:path'
 import type { App } from '../app.ts'
+import { startAuditLog } from '../audit/log-service.ts'
 import { loadConfig } from '../config.ts'
 import { readLock } from '../db/lock.ts'
 import { DEMO_CREDENTIALS, isSeeded, seedDemo } from '../demo/seed.ts'
@@ -47,21 +48,24 @@ export async function serve(options: { port?: number; host?: string; worker: boo
     // A second numguard on this data directory is most likely what holds the port: openApp says which process.
     if (config.databaseUrl || !readLock(resolve(config.dataDir))) throw err
   }
-  const opened = await openApp(config)
+  const opened = await openApp(config, { sms: true })
   const { app } = opened
   const { server } = await buildServer(app)
   // The embedded database is the demo's own: it gets demo data on first start. A PostgreSQL database gets it only
   // when asked (`numguard demo seed`), so a forgotten NUMGUARD_MODE never fills a real database with demo accounts.
   if (config.mode === 'demo' && app.database.kind === 'pglite' && !(await isSeeded(app.db))) {
     console.log('numguard: loading the demo data set (first start only)…')
-    console.log(`numguard: ${demoSummaryText(await seedDemo(app.deps))}`)
+    console.log(`numguard: ${demoSummaryText(await seedDemo(app.deps, { secretKey: app.config.kycKey }))}`)
   }
   const worker = options.worker ? startWorker(app) : undefined
+  // The audit log integrates and signs within moments of each command (lag ≤ 2 s), worker or not.
+  const auditLog = startAuditLog(app)
   let url: string
   try {
     url = await server.listen({ host: config.host, port: config.port })
   } catch (err) {
     await worker?.stop()
+    await auditLog.stop()
     await opened.close()
     throw listenError(err, config.host, config.port)
   }
@@ -75,6 +79,7 @@ export async function serve(options: { port?: number; host?: string; worker: boo
     app.logger.info({ signal }, 'stopping')
     await server.close()
     await worker?.stop()
+    await auditLog.stop()
     await opened.close()
     process.exit(0)
   }
@@ -97,6 +102,12 @@ function printBanner(app: App, url: string, ms: number): void {
     lines.push('', 'Demo sign-ins (published demo passwords; production refuses them):')
     for (const c of DEMO_CREDENTIALS)
       lines.push(`  ${c.username.padEnd(16)} ${c.password.padEnd(24)} ${c.role}${c.shop ? ` @ ${c.shop}` : ''}`)
+    lines.push(
+      '',
+      'Demo MFA (supervisors, compliance officers, admin): add the DEMO TOTP secret to an authenticator app,',
+      'or let the CLI compute codes: NUMGUARD_TOTP_SECRET=<secret>. Published DEMO secrets; production refuses them:',
+    )
+    for (const c of DEMO_CREDENTIALS) if (c.totpSecret) lines.push(`  ${c.username.padEnd(16)} ${c.totpSecret}`)
   }
   console.log(`${lines.join('\n')}\n`)
 }

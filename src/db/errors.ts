@@ -40,6 +40,8 @@ export function translateDbError(err: unknown): unknown {
     case 'NG006':
     case 'NG007':
     case 'NG008':
+    case 'NG009': // recycling policy version without its approved policy_change request (008)
+    case 'NGR01': // the disconnection register: rows only cancelled once, reported once; files written once (010)
       return guardRefusal('invariant_violation', message ?? 'the database refused this change', {
         sqlstate: code,
         reason: message ?? null,

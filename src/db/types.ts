@@ -3,8 +3,10 @@
 import type { ColumnType, Generated } from 'kysely'
 import type { ActivityTables } from './types-activity.ts'
 import type { AuditLogTables } from './types-audit-log.ts'
+import type { ConsentTables } from './types-consent.ts'
+import type { CustomerTables, SubscriberKycChangeColumns } from './types-customers.ts'
 import type { RecyclingTables } from './types-recycling.ts'
-import type { RequestTables } from './types-requests.ts'
+import type { RequestAssignmentColumns, RequestTables } from './types-requests.ts'
 import type { SmsTables } from './types-sms.ts'
 
 export type Timestamp = ColumnType<Date, Date | string, Date | string>
@@ -30,6 +32,16 @@ export interface StaffTable {
   is_demo: Generated<boolean>
   created_at: Timestamp
   updated_at: Timestamp
+  // Migration 011 (src/access): sealed TOTP secrets, the approver cooling clock, suspension.
+  mfa_secret: ColumnType<Buffer | null, Buffer | null | undefined, Buffer | null>
+  mfa_pending_secret: ColumnType<Buffer | null, Buffer | null | undefined, Buffer | null>
+  mfa_enrolled_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
+  mfa_last_step: ColumnType<number | null, number | null | undefined, number | null>
+  roles_granted_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
+  credentials_reset_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
+  suspended_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
+  suspended_by: ColumnType<string | null, string | null | undefined, string | null>
+  suspension_reason: ColumnType<string | null, string | null | undefined, string | null>
 }
 /** Failed sign-ins by username (or 'sha256:<hex>' for a username that names no account); see migration 003. */
 export interface SignInThrottleTable {
@@ -47,6 +59,12 @@ export interface SessionsTable {
   revoked_at: Timestamp | null
   last_seen_at: Timestamp
   client: Json
+  /** Migration 011: 'enrolment' and 'pending' sessions may only finish MFA or sign out. */
+  mfa: ColumnType<
+    'not_required' | 'enrolment' | 'pending' | 'verified',
+    'not_required' | 'enrolment' | 'pending' | 'verified' | undefined,
+    'not_required' | 'enrolment' | 'pending' | 'verified'
+  >
 }
 export interface MachineClientsTable {
   id: string
@@ -87,7 +105,7 @@ export interface NumbersTable {
   reserved_by: string | null
   reserved_until: Timestamp | null
 }
-export interface SubscribersTable {
+export interface SubscribersTable extends SubscriberKycChangeColumns {
   id: string
   party_kind: 'person' | 'organisation'
   account_type: 'prepaid' | 'postpaid'
@@ -106,7 +124,7 @@ export interface SimsTable {
   shop_id: string | null
   imported_at: Timestamp
 }
-export interface RequestsTable {
+export interface RequestsTable extends RequestAssignmentColumns {
   id: string
   kind: string
   msisdn: string | null
@@ -160,10 +178,20 @@ export interface AuditRecordsTable {
   action: string
   msisdn: string | null
   envelope: Json
+  /** Since migration 020 a view over the log's leaves and queue: the basis a whole-set record carries, its leaf index. */
+  basis: ColumnType<string | null, never, never>
+  leaf_index: ColumnType<number | null, never, never>
 }
 
 /** Each issue's tables live in their own file beside this one, so features evolve without editing one list. */
-export interface DB extends ActivityTables, RecyclingTables, SmsTables, RequestTables, AuditLogTables {
+export interface DB
+  extends ActivityTables,
+    RecyclingTables,
+    SmsTables,
+    RequestTables,
+    AuditLogTables,
+    CustomerTables,
+    ConsentTables {
   settings: SettingsTable
   shops: ShopsTable
   staff: StaffTable

@@ -32,6 +32,10 @@ export const PERMISSIONS = {
   create_requests: ['agent', 'inventory_manager', 'compliance_officer', 'admin'],
   decide_requests: ['supervisor', 'compliance_officer'],
   request_reclaim: ['agent'],
+  // Transfers, SIM swaps, terminations, KYC changes and the holder's SIM-swap lock in a shop (src/changes): agents;
+  // legal-order withdrawals: compliance officers. Consent codes are never typed by anyone: only an SMS reply counts.
+  request_changes: ['agent'],
+  request_legal_orders: ['compliance_officer'],
   // The permanent-disconnection register: read by compliance and auditors, written (a monthly file) by compliance.
   view_reports: ['compliance_officer', 'auditor'],
   generate_reports: ['compliance_officer'],
@@ -45,7 +49,15 @@ export const PERMISSIONS = {
   requeue_provisioning: ['inventory_manager', 'compliance_officer'],
   // Recycling policy versions: readable by whoever works numbers or audits; a change is a policy_change request.
   view_policies: ['agent', 'supervisor', 'inventory_manager', 'compliance_officer', 'auditor'],
+  // Which numbers stand where in their inactivity cycle (a holder's last top-up, warnings, withdrawal date) is the
+  // holders' account (invariant 10): the recycling overview lists them to these roles; agents get the counts only.
+  view_recycling_lists: ['supervisor', 'inventory_manager', 'compliance_officer', 'auditor'],
   propose_policy: ['inventory_manager'],
+  // Where DOMAIN says a person decides a waiting withdrawal: the usage veto (keep the holder, or withdraw despite
+  // usage — never despite missing evidence or a silent feed) is compliance's; a replacement for a warning that
+  // ended failed or unknown may also be sent by a supervisor.
+  decide_usage_veto: ['compliance_officer'],
+  replace_warnings: ['supervisor', 'compliance_officer'],
   // The demo clock is a demo tool for people who work numbers; read-only roles and the admin do not move it.
   advance_clock: ['agent', 'supervisor', 'inventory_manager', 'compliance_officer'],
 } as const satisfies Record<string, readonly Role[]>

@@ -9,11 +9,22 @@ import { sql } from 'kysely'
 import { adminRoutes } from '../access/admin-routes.ts'
 import { MACHINE_SCOPES } from '../access/administration.ts'
 import { accessRoutes } from '../access/routes.ts'
+import { activityRoutes } from '../activity/routes.ts'
 import { alertRoutes } from '../alerts/routes.ts'
 import type { App } from '../app.ts'
+import { auditRoutes } from '../audit/routes.ts'
+import { changeRoutes } from '../changes/routes.ts'
+import { customerSessionRoutes } from '../customers/routes.ts'
 import { metaRoutes, VERSION } from '../demo/routes.ts'
 import { numberRoutes } from '../inventory/routes.ts'
 import { stockRoutes } from '../inventory/stock-routes.ts'
+import { provisioningRoutes } from '../provisioning/routes.ts'
+import { recyclingDecisionRoutes } from '../recycling/decision-routes.ts'
+import { recyclingOverviewRoutes } from '../recycling/overview-routes.ts'
+import { recyclingRoutes } from '../recycling/routes.ts'
+import { reportRoutes } from '../reports/routes.ts'
+import { requestRoutes } from '../requests/routes.ts'
+import { smsRoutes } from '../sms/routes.ts'
 import { subscriberRoutes } from '../subscribers/routes.ts'
 import { type DeclaredRoute, installAuth } from './auth.ts'
 import { installErrorHandling, installNotFound } from './errors.ts'
@@ -116,8 +127,19 @@ export async function buildServer(app: App, options: { logRequests?: boolean } =
     numberRoutes,
     stockRoutes,
     subscriberRoutes,
+    customerSessionRoutes,
     alertRoutes,
     metaRoutes,
+    activityRoutes,
+    provisioningRoutes,
+    requestRoutes,
+    changeRoutes,
+    recyclingRoutes,
+    reportRoutes,
+    recyclingOverviewRoutes,
+    recyclingDecisionRoutes,
+    auditRoutes,
+    smsRoutes,
   ])
     await plugin(server, app)
 

@@ -79,3 +79,27 @@ export function presentMo(m: Mo) {
     reply_notice_id: m.reply_notice_id,
   }
 }
+
+type PresentedNotice = ReturnType<typeof presentNotices>[number]
+
+/**
+ * A notice outside the caller's view of the account (invariant 10: an agent without a customer session for the
+ * holder it was sent to): what was sent when and whether it is evidence stay; its text, where it went, the
+ * holder's language and the custody it belongs to do not.
+ */
+export function withholdNotice(n: PresentedNotice) {
+  return {
+    ...n,
+    to: n.to_alternate_contact ? null : n.to,
+    body: null,
+    language: null,
+    dedupe_key: null,
+    custody_id: null,
+    withheld: true,
+  }
+}
+
+/** A reply from the number outside the caller's view: when it came, not what it said or what it did. */
+export function withholdMo(m: ReturnType<typeof presentMo>) {
+  return { ...m, text: null, keyword: null, outcome: null, routed_to: null, reply_notice_id: null, withheld: true }
+}

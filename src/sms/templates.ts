@@ -55,6 +55,19 @@ export const NOTICE_TEMPLATES = {
       'កុំប្រាប់លេខកូដនេះដល់អ្នកណាម្នាក់ឡើយ។',
   },
   /**
+   * The holder's consent to one request (src/consent): says what it authorises, that only a reply from this phone
+   * counts, and that staff never ask for it (a code read out to anyone is how a number gets stolen).
+   */
+  consent_code: {
+    params: ['code', 'action', 'minutes'],
+    en: (p) =>
+      `To agree to ${p.action}, reply YES ${p.code} from this phone within ${p.minutes} minutes. Reply NO to stop it. ` +
+      'Our staff will NEVER ask you for this code: do not tell it to anyone.',
+    km: (p) =>
+      `ដើម្បីយល់ព្រមលើ ${p.action} សូមឆ្លើយតប YES ${p.code} ពីទូរស័ព្ទនេះក្នុងរយៈពេល ${p.minutes} នាទី។ ឆ្លើយតប NO ដើម្បីបញ្ឈប់វា។ ` +
+      'បុគ្គលិករបស់យើងមិនដែលសុំលេខកូដនេះពីអ្នកទេ៖ កុំប្រាប់វាដល់អ្នកណាម្នាក់ឡើយ។',
+  },
+  /**
    * Opens the holder's account to one agent (src/customers): the customer reads the code to the agent serving them.
    * It says who asks and warns that nobody calls to ask for it (FCC 23-95: authentication before account access).
    */

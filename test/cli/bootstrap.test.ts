@@ -1,5 +1,6 @@
 // The first start of an empty installation, as an operator runs it: `numguard staff bootstrap-admin` straight on
-// the database, once; then shops, staff and machine clients through the API as that admin.
+// the database, once (and `bootstrap-compliance`: role grants need a compliance officer to approve them); then
+// shops, staff and machine clients through the API as that admin, who enrols MFA at the first sign-in.
 import { mkdtempSync, rmSync } from 'node:fs'
 import { hostname, tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
@@ -38,7 +39,7 @@ async function openDirectly() {
   }
 }
 
-const asAdmin = { NUMGUARD_USERNAME: ADMIN.username, NUMGUARD_PASSWORD: ADMIN.password }
+const asAdmin: Record<string, string> = { NUMGUARD_USERNAME: ADMIN.username, NUMGUARD_PASSWORD: ADMIN.password }
 let clientSecret: string
 
 beforeAll(() => {
@@ -101,11 +102,38 @@ describe('numguard staff bootstrap-admin', () => {
 
 describe('then, as that admin through the API', () => {
   it(
-    '`numguard shop add` creates a shop',
+    'the admin’s first sign-in asks to enrol MFA: without a terminal it shows the secret and stops',
+    async () => {
+      const out = await numguard(['shop', 'add', 'kampot', 'Kampot'], asAdmin)
+      expect(out.code).toBe(1)
+      expect(out.stderr).toContain('must enrol an authenticator app')
+      expect(out.stderr).toMatch(/otpauth URI: otpauth:\/\/totp\/numguard%3Aroot\.admin\?secret=/)
+      expect(out.stderr).toContain('set NUMGUARD_TOTP_SECRET to the secret above')
+      asAdmin.NUMGUARD_TOTP_SECRET = (out.stderr.match(/secret: +([A-Z2-7]{32})/) as RegExpMatchArray)[1]
+    },
+    COMMAND_MS + 10_000,
+  )
+
+  it(
+    '`numguard shop add` creates a shop, the code computed from NUMGUARD_TOTP_SECRET (which enrols the admin)',
     async () => {
       const out = await numguard(['shop', 'add', 'kampot', 'Kampot'], asAdmin)
       expect(out.code, out.stderr).toBe(0)
       expect(out.stdout).toContain('shop kampot (Kampot) created')
+    },
+    COMMAND_MS + 10_000,
+  )
+
+  it(
+    '`numguard staff bootstrap-compliance` creates the first compliance officer, once',
+    async () => {
+      const args = ['staff', 'bootstrap-compliance', '-u', 'first.compliance', '--password', 'compliance-password-1']
+      const out = await numguard(args)
+      expect(out.code, out.stderr).toBe(0)
+      expect(out.stdout).toContain('compliance officer first.compliance created')
+      const again = await numguard([...args.slice(0, 3), 'second.compliance', ...args.slice(4)])
+      expect(again.code).toBe(1)
+      expect(again.stderr).toContain('[compliance_officer_exists]')
     },
     COMMAND_MS + 10_000,
   )
@@ -117,8 +145,11 @@ describe('then, as that admin through the API', () => {
         ['staff', 'add', AGENT.username, '--role', 'agent', '--shop', 'kampot', '--display-name', 'Sok Dara'],
         { ...asAdmin, NUMGUARD_NEW_PASSWORD: AGENT.password },
       )
-      expect(out.code, out.stderr).toBe(0)
-      expect(out.stdout).toContain(`staff ${AGENT.username} created (agent @ kampot)`)
+      expect(out.code, out.stderr + out.stdout).toBe(0)
+      expect(out.stdout).toContain(
+        `staff ${AGENT.username} created @ kampot, without roles until a compliance officer approves them`,
+      )
+      expect(out.stdout).toMatch(/role grant agent: request [0-9a-f-]{36}, assigned to a compliance officer/)
     },
     COMMAND_MS + 10_000,
   )
@@ -162,7 +193,14 @@ describe('then, as that admin through the API', () => {
           payload: AGENT,
         })
         expect(signIn.statusCode, signIn.body).toBe(200)
-        expect(signIn.json().staff).toMatchObject({ username: AGENT.username, roles: ['agent'], shop_id: 'kampot' })
+        // No role yet: the admin asked for `agent`; a compliance officer approves it (a role_grant request).
+        expect(signIn.json().staff).toMatchObject({ username: AGENT.username, roles: [], shop_id: 'kampot' })
+        const grant = await opened.app.db
+          .selectFrom('requests')
+          .select(['kind', 'status', 'payload'])
+          .where('kind', '=', 'role_grant')
+          .executeTakeFirstOrThrow()
+        expect(grant).toMatchObject({ status: 'pending', payload: { username: AGENT.username, roles: ['agent'] } })
 
         const token = await opened.server.inject({
           method: 'POST',
@@ -182,12 +220,14 @@ describe('then, as that admin through the API', () => {
           'staff.created',
           'shop.created',
           'staff.created',
+          'staff.created',
           'machine_client.created',
         ])
-        // The bootstrap read its OS user and host itself; through the API they are what the CLI claims.
+        // The bootstraps read their OS user and host themselves; through the API they are what the CLI claims.
         const os = { os_user: userInfo().username, host: hostname() }
         expect(envelopes[0].actor).toEqual({ kind: 'system', component: 'cli-bootstrap', ...os })
-        for (const e of envelopes.slice(1)) {
+        expect(envelopes[2].actor).toEqual({ kind: 'system', component: 'cli-bootstrap', ...os })
+        for (const e of [envelopes[1], ...envelopes.slice(3)]) {
           expect(e.actor).toMatchObject({
             kind: 'staff',
             username: ADMIN.username,
@@ -198,7 +238,7 @@ describe('then, as that admin through the API', () => {
           expect(e.actor).not.toHaveProperty('host')
         }
         const text = JSON.stringify(envelopes)
-        for (const secret of [ADMIN.password, AGENT.password, clientSecret, 'argon2'])
+        for (const secret of [ADMIN.password, AGENT.password, clientSecret, 'argon2', asAdmin.NUMGUARD_TOTP_SECRET])
           expect(text).not.toContain(secret)
       } finally {
         await opened.close()

@@ -46,13 +46,18 @@ describe('numguard lookup of a SIM', () => {
       `  IMSI 45606${iccid.slice(-10)}`,
       '',
       'numbers',
-      `  2026-03-02 → now         ${msisdn}`,
+      // An inventory manager sees which number a bound SIM serves only masked (invariant 10).
+      `  2026-03-02 → now         +855*****${msisdn.slice(-3)}  (masked)`,
     ])
     expect(out.stdout).not.toContain('{')
 
     const json = await numguard(['lookup', iccid, '--json'], asInventory())
     expect(json.code, json.stderr).toBe(0)
-    expect(JSON.parse(json.stdout)).toMatchObject({ iccid, state: 'bound', bindings: [{ msisdn, ended_at: null }] })
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      iccid,
+      state: 'bound',
+      bindings: [{ msisdn: `+855*****${msisdn.slice(-3)}`, ended_at: null, withheld: true }],
+    })
   })
 })
 

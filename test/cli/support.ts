@@ -21,6 +21,8 @@ export function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
     'NUMGUARD_USERNAME',
     'NUMGUARD_PASSWORD',
     'NUMGUARD_NEW_PASSWORD',
+    'NUMGUARD_TOTP_CODE',
+    'NUMGUARD_TOTP_SECRET',
     'NUMGUARD_KYC_KEY',
     'NUMGUARD_MODE',
     'PORT',

@@ -5,6 +5,8 @@ import { DEMO_KYC_KEY } from '../../src/config.ts'
 import type { Database } from '../../src/db/handle.ts'
 import { ManualClock, MovableClock } from '../../src/domain/clock.ts'
 import { buildServer, type Server } from '../../src/http/server.ts'
+import { startSms } from '../../src/sms/runtime.ts'
+import type { SmsTransport } from '../../src/sms/transport.ts'
 import { openTestDatabase } from './db.ts'
 
 export const TEST_START = '2026-03-02T03:00:00.000Z'
@@ -37,7 +39,11 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
 /** A server on a fresh test database with a manual clock; requests go through `server.inject`. */
 export async function openTestApp(
   overrides: Partial<Config> = {},
-  options: { demoClock?: boolean } = {},
+  options: {
+    demoClock?: boolean
+    /** Connect SMS (`app.sms`): the embedded SMSC simulator, or a transport of the test's own. No send loop runs. */
+    sms?: 'simulator' | { transport: SmsTransport }
+  } = {},
 ): Promise<TestApp> {
   const database = await openTestDatabase()
   const clock = new ManualClock(TEST_START)
@@ -54,6 +60,12 @@ export async function openTestApp(
   }
   const built = await buildServer(app, { logRequests: false })
   await built.server.ready()
+  const sms = options.sms
+    ? await startSms(app, {
+        transport: options.sms === 'simulator' ? undefined : options.sms.transport,
+        sendLoop: false,
+      })
+    : undefined
   return {
     ...built,
     app,
@@ -61,6 +73,7 @@ export async function openTestApp(
     clock,
     movable,
     close: async () => {
+      await sms?.close()
       await built.server.close()
       await database.close()
     },

@@ -1,14 +1,18 @@
 // Factories that build their parents, through the same commands the routes use.
 import { randomUUID } from 'node:crypto'
+import { completeMfa } from '../../src/access/mfa.ts'
+import { mfaSettingsOf, sealMfaSecret } from '../../src/access/mfa-secrets.ts'
 import type { StaffActor } from '../../src/access/policies.ts'
 import { hashPassword } from '../../src/access/secrets.ts'
-import { signIn } from '../../src/access/sign-in.ts'
+import { staffActor } from '../../src/access/sessions.ts'
+import { type SignInResult, signIn } from '../../src/access/sign-in.ts'
+import { base32Decode, TOTP_STEP_SECONDS, totp } from '../../src/access/totp.ts'
 import type { App } from '../../src/app.ts'
 import type { Actor } from '../../src/audit/actor.ts'
 import { audited, recordAudit } from '../../src/audit/record.ts'
 import { runCommand } from '../../src/audit/run-command.ts'
 import { parseRange } from '../../src/domain/msisdn.ts'
-import type { Role } from '../../src/domain/roles.ts'
+import { mfaRequiredFor, type Role } from '../../src/domain/roles.ts'
 import { importRange } from '../../src/inventory/ranges.ts'
 import { sellNumber } from '../../src/inventory/sales.ts'
 import { allocateSims, importSims } from '../../src/inventory/sims.ts'
@@ -37,11 +41,24 @@ export interface TestStaff {
   actor: StaffActor
 }
 
-/** A staff account, audited like any staff change, not signed in. */
-export async function createStaffAccount(app: App, roles: Role[], shopId: string | null, password: string) {
-  const username = `${roles[0].replaceAll('_', '')}.${next()}.${randomUUID().slice(0, 6)}`
+/** The TOTP secret of every test account whose role needs MFA (enrolled when the factory creates it). */
+export const TEST_TOTP_SECRET = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP'
+
+/**
+ * A staff account, audited like any staff change, not signed in. Supervisors, compliance officers and admins are
+ * enrolled in MFA with TEST_TOTP_SECRET unless `mfa: false` (a first sign-in then asks them to enrol).
+ */
+export async function createStaffAccount(
+  app: App,
+  roles: Role[],
+  shopId: string | null,
+  password: string,
+  options: { mfa?: boolean } = {},
+) {
+  const username = `${(roles[0] ?? 'staff').replaceAll('_', '')}.${next()}.${randomUUID().slice(0, 6)}`
   const id = randomUUID()
   const passwordHash = await hashPassword(password)
+  const enrol = options.mfa ?? mfaRequiredFor(roles)
   await runCommand(app.deps, SYSTEM, async (ctx) => {
     await ctx.tx
       .insertInto('staff')
@@ -55,6 +72,12 @@ export async function createStaffAccount(app: App, roles: Role[], shopId: string
         status: 'active',
         created_at: ctx.now,
         updated_at: ctx.now,
+        ...(enrol
+          ? {
+              mfa_secret: sealMfaSecret(app.config.kycKey, id, base32Decode(TEST_TOTP_SECRET)),
+              mfa_enrolled_at: ctx.now,
+            }
+          : {}),
       })
       .execute()
     return audited(id, [
@@ -73,7 +96,7 @@ export async function makeStaff(app: App, roles: Role[], options: { shopId?: str
         : null
       : options.shopId
   const { id, username } = await createStaffAccount(app, roles, shopId, PASSWORD)
-  const out = await signIn(app.deps, { username, password: PASSWORD, client: {}, ttlHours: 12 })
+  const out = await signInStaff(app, username, PASSWORD)
   const actor: StaffActor = {
     kind: 'staff',
     staffId: id,
@@ -130,4 +153,30 @@ export async function makeActiveNumber(app: App, options: { agent?: TestStaff; m
     sellNumber(ctx, agent.actor, { msisdn, iccid, subscriber }, app.config.kycKey),
   )
   return { msisdn, iccid, agent, sale, subscriber }
+}
+
+/**
+ * Signs a staff member in as a person would, through both steps: the password, then (where their role or enrolment
+ * asks) the TOTP code of TEST_TOTP_SECRET, or of the secret offered at a first enrolment. The code is the one an
+ * authenticator shows at the first 30-second step not used yet, so signing in twice at one test instant works.
+ */
+export async function signInStaff(
+  app: App,
+  username: string,
+  password = PASSWORD,
+  secret = TEST_TOTP_SECRET,
+): Promise<SignInResult> {
+  const settings = mfaSettingsOf(app)
+  const out = await signIn(app.deps, { username, password, client: {}, ttlHours: 12, mfa: settings })
+  if (out.status === 'signed_in') return out
+  const row = await app.db.selectFrom('staff').select('mfa_last_step').where('id', '=', out.staff.id).executeTakeFirst()
+  const stepMs = TOTP_STEP_SECONDS * 1000
+  const at = new Date(Math.max(settings.wallClock.now().getTime(), ((row?.mfa_last_step ?? -1) + 1) * stepMs))
+  const code = totp(base32Decode(out.enrolment?.secret ?? secret), at)
+  return completeMfa(app.deps, staffActor(out.staff, out.session.id, {}), {
+    code,
+    client: {},
+    ttlHours: 12,
+    mfa: { ...settings, wallClock: { now: () => at } },
+  })
 }

@@ -63,7 +63,7 @@ describe('POST /api/v1/shops', () => {
 })
 
 describe('POST /api/v1/staff', () => {
-  it('creates an agent who can then sign in; the response carries no password or hash', async () => {
+  it('creates an account without roles and files their role grant; the response carries no password or hash', async () => {
     const shop = await makeShop(t.app)
     const body = newAgent(shop)
     const res = await post('/api/v1/staff', body)
@@ -72,9 +72,12 @@ describe('POST /api/v1/staff', () => {
       id: expect.any(String),
       username: body.username,
       display_name: 'Sok Dara',
-      roles: ['agent'],
+      roles: [],
       shop_id: shop,
       status: 'active',
+      mfa_enrolled: false,
+      // The admin cannot grant a role alone: a compliance officer is assigned to approve it.
+      role_grant_request: { id: expect.any(String), status: 'pending', assigned_to: compliance.id },
     })
     expect(res.body).not.toContain(PASSWORD)
     expect(res.body).not.toContain('argon2')
@@ -85,13 +88,22 @@ describe('POST /api/v1/staff', () => {
       payload: { username: body.username, password: PASSWORD },
     })
     expect(signIn.statusCode, signIn.body).toBe(200)
-    expect(signIn.json().staff).toMatchObject({ username: body.username, roles: ['agent'], shop_id: shop })
+    expect(signIn.json().staff).toMatchObject({ username: body.username, roles: [], shop_id: shop })
+    // Without a role the account may do nothing yet.
+    const numbers = await get('/api/v1/numbers', signIn.json().token)
+    expect(numbers.statusCode).toBe(403)
   })
 
-  it('creates a central role without a shop', async () => {
+  it('creates a central role without a shop, and an account with no roles asked for files no request', async () => {
     const res = await post('/api/v1/staff', newAgent('', { roles: ['auditor'], shop_id: null }))
     expect(res.statusCode, res.body).toBe(201)
-    expect(res.json()).toMatchObject({ roles: ['auditor'], shop_id: null })
+    expect(res.json()).toMatchObject({ roles: [], shop_id: null, role_grant_request: { status: 'pending' } })
+    const grant = await get(`/api/v1/requests/${res.json().role_grant_request.id}`)
+    expect(grant.json()).toMatchObject({ kind: 'role_grant', payload: { roles: ['auditor'], shop_id: null } })
+
+    const bare = await post('/api/v1/staff', newAgent('', { roles: [], shop_id: null }))
+    expect(bare.statusCode, bare.body).toBe(201)
+    expect(bare.json()).toMatchObject({ roles: [], role_grant_request: null })
   })
 
   it('a second account with a username that is taken is 409 username_taken', async () => {
@@ -112,7 +124,6 @@ describe('POST /api/v1/staff', () => {
   it.each([
     [{ password: 'too-short' }, 'password'],
     [{ password: undefined }, 'password'],
-    [{ roles: [] }, 'roles'],
     [{ roles: ['owner'] }, 'roles.0'],
     [{ roles: ['agent', 'agent'] }, 'roles'],
     [{ username: 'Not A Username' }, 'username'],
@@ -137,8 +148,30 @@ describe('GET /api/v1/staff', () => {
       const items = res.json().items as Record<string, unknown>[]
       expect(items.map((s) => s.username)).toEqual(expect.arrayContaining([admin.username, agent.username]))
       for (const s of items)
-        expect(Object.keys(s).sort()).toEqual(['display_name', 'id', 'roles', 'shop_id', 'status', 'username'].sort())
-      expect(res.body).not.toContain('argon2')
+        expect(Object.keys(s).sort()).toEqual(
+          [
+            'abilities',
+            'approver_cooling_until',
+            'created_at',
+            'display_name',
+            'id',
+            'mfa_enrolled',
+            'roles',
+            'shop_id',
+            'status',
+            'suspended_at',
+            'suspension_reason',
+            'username',
+          ].sort(),
+        )
+      expect(res.body).not.toMatch(/argon2|mfa_secret|password/)
+      // Abilities mirror the server's predicates: only the compliance officer may suspend, only the admin ask for roles.
+      const agentRow = items.find((s) => s.username === agent.username)
+      expect(agentRow?.abilities).toEqual(
+        token === admin.token
+          ? { suspend: false, request_role_grant: true, request_credential_reset: true }
+          : { suspend: true, request_role_grant: false, request_credential_reset: false },
+      )
     }
   })
 })
@@ -256,7 +289,8 @@ describe('the audit records of administration', () => {
       expect.arrayContaining(['shop.created', 'staff.created', 'machine_client.created']),
     )
     const createdStaff = mine.find((e) => (e.after as { username?: string }).username === staff.username)
-    expect(createdStaff?.after).toMatchObject({ staff_id: expect.any(String), roles: ['agent'], shop_id: shop })
+    expect(createdStaff?.after).toMatchObject({ staff_id: expect.any(String), roles: [], shop_id: shop })
+    expect(createdStaff?.data).toEqual({ roles_requested: ['agent'] })
   })
 })
 

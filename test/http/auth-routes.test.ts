@@ -85,8 +85,10 @@ describe('GET /api/v1/auth/me and the session list', () => {
         roles: ['supervisor'],
         shop_id: staff.shopId,
         status: 'active',
+        mfa_enrolled: true,
       },
-      session: { id: staff.actor.sessionId },
+      session: { id: staff.actor.sessionId, expires_at: expect.any(String), mfa: 'verified' },
+      mfa_required: true,
     })
     expect(res.body).not.toMatch(/password|token_hash|argon2/)
   })

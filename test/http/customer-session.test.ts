@@ -83,9 +83,10 @@ describe('customer sessions opened with a code sent by SMS', () => {
     })
     expect(before.json().message).toMatch(/Authenticate the customer first/)
     expect(await alertsOf(agent.id, 'customer_session_required')).toHaveLength(1)
-    // The number page (search) shows the holder masked: no name, no document digits.
+    // The number page (search) says the number is held and offers the verification, nothing of the holder.
     const page = (await call('GET', `/api/v1/numbers/${msisdn}`, agent.token)).json()
-    expect(page.current_custody.subscriber).toMatchObject({ name_masked: 'S**** C***', kyc_doc_last4: null })
+    expect(page).toMatchObject({ current_custody: null, account: { held: true, verify_customer: true } })
+    expect(JSON.stringify(page)).not.toContain(sale.subscriber_id)
     expect(JSON.stringify(page)).not.toContain('Sokha')
 
     const challenge = await sendCode(agent, msisdn)

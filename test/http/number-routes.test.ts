@@ -62,9 +62,11 @@ describe('GET /api/v1/numbers', () => {
 
 describe('GET /api/v1/numbers/:msisdn', () => {
   it('shows the number with its range, custody, SIM and history; with or without the +', async () => {
-    const { msisdn, iccid, agent } = await makeActiveNumber(t.app)
+    // A supervisor's working view; an agent sees the account only in a customer session (number-privacy.test.ts).
+    const { msisdn, iccid } = await makeActiveNumber(t.app)
+    const supervisor = await makeStaff(t.app, ['supervisor'])
     for (const path of [encodeURIComponent(msisdn), msisdn.slice(1)]) {
-      const res = await get(`/api/v1/numbers/${path}`, agent.token)
+      const res = await get(`/api/v1/numbers/${path}`, supervisor.token)
       expect(res.statusCode, res.body).toBe(200)
       const body = res.json()
       expect(body).toMatchObject({ msisdn, state: 'active', range: { first: msisdn, last: msisdn }, reservation: null })
@@ -99,7 +101,13 @@ describe('reserving and releasing', () => {
     })
     const detail = (await get(`/api/v1/numbers/${msisdn}`, first.token)).json()
     expect(detail.reservation).toMatchObject({ by: first.id })
-    expect(detail.abilities).toEqual({ reserve: true, release: true, sell: true })
+    expect(detail.abilities).toEqual({
+      reserve: true,
+      release: true,
+      sell: true,
+      verify_customer: false,
+      view_account: false,
+    })
 
     t.clock.advance(10 * MINUTE)
     const taken = await post(`/api/v1/numbers/${msisdn}/reserve`, second.token)

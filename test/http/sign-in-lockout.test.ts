@@ -4,7 +4,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sha256Hex } from '../../src/access/secrets.ts'
 import { SIGN_IN_ATTEMPTS, SIGN_IN_LOCK_MINUTES } from '../../src/access/sign-in.ts'
+import { base32Decode, totp } from '../../src/access/totp.ts'
 import { openTestApp, type TestApp } from '../helpers/app.ts'
+import { TEST_TOTP_SECRET } from '../helpers/factories.ts'
 import { envelopeOf, makeStaffWithPassword } from './support.ts'
 
 let t: TestApp
@@ -58,7 +60,19 @@ describe('staff sign-in lockout', () => {
     expect(whileLocked.json().details.retry_after_seconds).toBe((SIGN_IN_LOCK_MINUTES - 5) * 60)
 
     t.clock.advance(SIGN_IN_LOCK_MINUTES * 60_000)
-    expect((await signIn(staff.username, 'right password 1')).statusCode).toBe(200)
+    const right = await signIn(staff.username, 'right password 1')
+    expect(right.statusCode).toBe(200)
+    // A supervisor still owes a TOTP code: the attempt stays counted until the code is right too.
+    expect(right.json().status).toBe('mfa_required')
+    expect(await throttleOf(staff.username)).toEqual({ failures: 1, locked_until: null })
+    const code = totp(base32Decode(TEST_TOTP_SECRET), t.clock.now())
+    const done = await t.server.inject({
+      method: 'POST',
+      url: '/api/v1/auth/mfa',
+      payload: { code },
+      headers: { authorization: `Bearer ${right.json().token}` },
+    })
+    expect(done.json().status).toBe('signed_in')
     expect(await throttleOf(staff.username)).toEqual({ failures: 0, locked_until: null })
     // The refusal while locked was recorded without checking the password.
     const mine = (await failedSignIns()).filter((e) => e.data?.username === staff.username)

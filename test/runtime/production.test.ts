@@ -1,6 +1,11 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { DEMO_LOG_KEY_FILE } from '../../src/audit/log-config.ts'
 import { audited, recordAudit } from '../../src/audit/record.ts'
 import { runCommand } from '../../src/audit/run-command.ts'
+import { generateSignerKey } from '../../src/audit/tlog/keys.ts'
 import { DEMO_KYC_KEY, loadConfig, productionProblems } from '../../src/config.ts'
 import { isSeeded, seedDemo } from '../../src/demo/seed.ts'
 import { buildServer } from '../../src/http/server.ts'
@@ -9,6 +14,10 @@ import { openTestApp, type TestApp } from '../helpers/app.ts'
 import { makeStaff, SYSTEM } from '../helpers/factories.ts'
 
 const secretKey = 'k'.repeat(40)
+/** A log signing key of the operator's own (the audit log's; the demo key is refused). */
+const logKeyFile = join(mkdtempSync(join(tmpdir(), 'numguard-logkey-')), 'log-key.txt')
+writeFileSync(logKeyFile, `${generateSignerKey('operator.example/log').skey}\n`)
+const demoLogKeyCopy = join(mkdtempSync(join(tmpdir(), 'numguard-logkey-')), 'copied-demo-key.txt')
 
 describe('production mode refuses what is demo-only', () => {
   it('requires PostgreSQL and a KYC key of its own', () => {
@@ -16,17 +25,24 @@ describe('production mode refuses what is demo-only', () => {
     expect(productionProblems(config)).toEqual([
       expect.stringContaining('DATABASE_URL is required'),
       expect.stringContaining('NUMGUARD_KYC_KEY must be set'),
+      expect.stringContaining('NUMGUARD_LOG_KEY_FILE must name'),
+      expect.stringContaining('SMPP_URL is required'),
     ])
+    const ready = {
+      NUMGUARD_MODE: 'production',
+      DATABASE_URL: 'postgres://x/y',
+      NUMGUARD_LOG_KEY_FILE: logKeyFile,
+      SMPP_URL: 'smpp://numguard:secret@smsc.example:2775',
+    }
+    expect(productionProblems(loadConfig({ ...ready, NUMGUARD_KYC_KEY: 'short' }))).toEqual([
+      expect.stringContaining('at least 32 characters'),
+    ])
+    expect(productionProblems(loadConfig({ ...ready, NUMGUARD_KYC_KEY: secretKey }))).toEqual([])
+    // The published demo log key is refused under any file name.
+    writeFileSync(demoLogKeyCopy, readFileSync(DEMO_LOG_KEY_FILE))
     expect(
-      productionProblems(
-        loadConfig({ NUMGUARD_MODE: 'production', DATABASE_URL: 'postgres://x/y', NUMGUARD_KYC_KEY: 'short' }),
-      ),
-    ).toEqual([expect.stringContaining('at least 32 characters')])
-    expect(
-      productionProblems(
-        loadConfig({ NUMGUARD_MODE: 'production', DATABASE_URL: 'postgres://x/y', NUMGUARD_KYC_KEY: secretKey }),
-      ),
-    ).toEqual([])
+      productionProblems(loadConfig({ ...ready, NUMGUARD_KYC_KEY: secretKey, NUMGUARD_LOG_KEY_FILE: demoLogKeyCopy })),
+    ).toEqual([expect.stringContaining('published demo key')])
     expect(productionProblems(loadConfig({}))).toEqual([])
     expect(loadConfig({}).kycKey).toBe(DEMO_KYC_KEY)
   })

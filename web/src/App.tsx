@@ -1,11 +1,11 @@
-import type { ReactNode } from 'react'
+import { type ReactNode, useEffect } from 'react'
 import { can } from './access'
 import { ErrorBoundary } from './components/ErrorBoundary'
 import { Layout } from './components/Layout'
 import { Link } from './components/Link'
 import { Empty, ErrorBox, Loading, toApiError } from './components/Status'
 import { SignInPage } from './pages/signin/SignInPage'
-import { match, useLocation } from './router'
+import { match, navigate, useLocation } from './router'
 import { ROUTES } from './routes'
 import { useMe } from './session'
 
@@ -13,6 +13,11 @@ export function App() {
   const { path } = useLocation()
   const onSignIn = path === '/sign-in'
   const me = useMe(!onSignIn)
+  // A session still waiting for its TOTP code is not signed in yet: it finishes on the sign-in page.
+  const waitingForCode = !onSignIn && (me.data?.session.mfa === 'pending' || me.data?.session.mfa === 'enrolment')
+  useEffect(() => {
+    if (waitingForCode) navigate(`/sign-in?next=${encodeURIComponent(path)}`, { replace: true })
+  }, [waitingForCode, path])
 
   if (onSignIn)
     return (
@@ -26,6 +31,13 @@ export function App() {
         <Loading what="Opening the console" />
       </div>
     )
+  if (waitingForCode) {
+    return (
+      <div className="center-page">
+        <Loading what="Taking you to sign-in" />
+      </div>
+    )
+  }
   if (me.error || !me.data) {
     const e = toApiError(me.error)
     if (e.status === 401)

@@ -6,12 +6,30 @@ const CAN = {
   alerts: ['supervisor', 'compliance_officer', 'auditor'],
   inventory: ['inventory_manager'],
   sell: ['agent'],
+  /** open_customer_sessions: authenticate a customer to see their account (invariant 10). */
+  customerSession: ['agent'],
+  /** request_changes: transfers, SIM swaps, terminations, KYC changes, the swap lock (inside a customer session). */
+  requestChanges: ['agent'],
+  /** request_legal_orders: a legal-order withdrawal, approved by another compliance officer. */
+  legalOrders: ['compliance_officer'],
   /** advance_clock: the demo clock is moved by staff who work on numbers, not by auditors or admins. */
   clock: ['agent', 'supervisor', 'inventory_manager', 'compliance_officer'],
   /** view_staff: the Administration page, read-only unless the role may also manage staff. */
   staff: ['admin', 'compliance_officer', 'auditor'],
-  /** manage_staff: create staff, shops and machine clients. */
+  /** manage_staff: create staff, shops and machine clients; ask for role grants and credential resets. */
   manageStaff: ['admin'],
+  /** suspend_staff: a compliance officer suspends a staff member at once. */
+  suspendStaff: ['compliance_officer'],
+  /** view_requests: requests and their approvals (deciding needs the kind's approver role and the assignment). */
+  requests: ['agent', 'supervisor', 'inventory_manager', 'compliance_officer', 'auditor', 'admin'],
+  /** view_numbers: the recycling overview. */
+  recycling: ['agent', 'supervisor', 'inventory_manager', 'compliance_officer', 'auditor'],
+  /** view_audit: the audit log's checkpoint and timelines with their proofs. */
+  audit: ['compliance_officer', 'auditor'],
+  /** view_reports: the disconnection register and its monthly files. */
+  reports: ['compliance_officer', 'auditor'],
+  /** demo_phone: a holder's phone in demo mode (the embedded SMSC's inbox). */
+  phone: ['agent', 'supervisor', 'inventory_manager', 'compliance_officer', 'auditor'],
 } as const
 
 export type Area = keyof typeof CAN

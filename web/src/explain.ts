@@ -17,6 +17,16 @@ const HINTS: Record<string, string> = {
   staff_suspended: 'This staff account is suspended. Contact a compliance officer.',
   network_error: 'Check that the numguard server is running and reachable, then retry.',
   rate_limited: 'Too many attempts. Wait a moment before trying again.',
+  customer_session_required:
+    'Authenticate the customer first (Verify customer): a code sent to their number, or their ID document.',
+  customer_auth_failed:
+    'Failures are counted for you on this number; after 5 in 24 hours you are locked out of it and a supervisor is alerted.',
+  customer_auth_locked:
+    'You are locked out of this number after repeated failures. Another agent can serve the customer, or a supervisor of another shop can release the lock.',
+  customer_code_not_usable: 'Each code opens one session, once, within 10 minutes. Send a new code.',
+  id_authentication_refused:
+    'The customer’s identity changed recently: authenticate them with a code sent to their number.',
+  customer_code_limit: 'Enough codes went to this number today. Use the last one, or check the customer’s ID document.',
 }
 
 export function explain(code: string): string | undefined {

@@ -2,10 +2,15 @@ import type { ReactNode } from 'react'
 import type { Area } from './access'
 import { AdminPage } from './pages/admin/AdminPage'
 import { AlertsPage } from './pages/alerts/AlertsPage'
+import { AuditPage } from './pages/audit/AuditPage'
 import { DashboardPage } from './pages/dashboard/DashboardPage'
 import { InventoryPage } from './pages/inventory/InventoryPage'
 import { NumberDetailPage } from './pages/number/NumberDetailPage'
 import { NumbersPage } from './pages/numbers/NumbersPage'
+import { PhonePage } from './pages/phone/PhonePage'
+import { RecyclingPage } from './pages/recycling/RecyclingPage'
+import { DisconnectionsPage } from './pages/reports/DisconnectionsPage'
+import { RequestsPage } from './pages/requests/RequestsPage'
 import { SellPage } from './pages/sell/SellPage'
 import { SimPage } from './pages/sim/SimPage'
 import { SubscriberPage } from './pages/subscriber/SubscriberPage'
@@ -26,6 +31,16 @@ export const ROUTES: Route[] = [
   { pattern: '/sims/:iccid', area: 'numbers', render: (p) => <SimPage iccid={p.iccid} /> },
   { pattern: '/subscribers/:id', area: 'lookup', render: (p) => <SubscriberPage id={p.id} /> },
   { pattern: '/alerts', area: 'alerts', render: () => <AlertsPage /> },
+  { pattern: '/audit', area: 'audit', render: () => <AuditPage /> },
   { pattern: '/inventory', area: 'inventory', render: () => <InventoryPage /> },
   { pattern: '/admin', area: 'staff', render: (_, me) => <AdminPage me={me} /> },
+  { pattern: '/requests', area: 'requests', render: (_, me) => <RequestsPage me={me} /> },
+  { pattern: '/recycling', area: 'recycling', render: (_, me) => <RecyclingPage roles={me.staff.roles} /> },
+  {
+    pattern: '/reports/disconnections',
+    area: 'reports',
+    render: (_, me) => <DisconnectionsPage roles={me.staff.roles} />,
+  },
+  { pattern: '/phone', area: 'phone', render: () => <PhonePage /> },
+  { pattern: '/phone/:msisdn', area: 'phone', render: (p) => <PhonePage msisdn={p.msisdn} /> },
 ]

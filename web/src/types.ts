@@ -22,6 +22,8 @@ export interface Staff {
 export interface Session {
   id: string
   expires_at: string
+  /** 'pending' / 'enrolment': the session waits for its TOTP code and can do nothing else yet. */
+  mfa?: 'not_required' | 'enrolment' | 'pending' | 'verified'
 }
 
 export interface Me {
@@ -64,12 +66,17 @@ export interface SubscriberSummary {
   account_type: string
   language: string
   kyc_doc_kind: string
-  kyc_doc_last4: string
+  /** The ID document's last 4 characters: null where a number is looked up (shown on the subscriber page). */
+  kyc_doc_last4: string | null
+  /** In clear only to an agent inside a customer session for this subscriber. */
+  name?: string
+  alt_contact?: string | null
 }
 
 export interface Custody {
   id: string
-  subscriber: SubscriberSummary
+  /** null: a holder whose account the caller may not see (a former holder, for an agent inside a session). */
+  subscriber: SubscriberSummary | null
   basis: string
   request_id: string | null
   migration_batch_id: string | null
@@ -96,6 +103,21 @@ export interface HistoryEntry {
   before: unknown
   after: unknown
   basis: unknown
+  /** Whom or which SIM the record concerned is the account's and was left out (invariant 10). */
+  details_withheld?: boolean
+}
+
+/**
+ * How much of the account behind a number the caller sees (invariant 10): `work` (supervisors, compliance,
+ * auditors), `holder` (an agent inside a customer session for the current holder), `restricted` (the number only).
+ */
+export interface AccountView {
+  view: 'work' | 'holder' | 'restricted'
+  held: boolean
+  customer_session: { id: string; expires_at: string } | null
+  withheld: string[]
+  verify_customer: boolean
+  message: string | null
 }
 
 export interface NumberDetail {
@@ -105,11 +127,12 @@ export interface NumberDetail {
   range: { id: string; first: string; last: string }
   state_changed_at: string
   reservation: { by: string; until: string } | null
+  account: AccountView
   current_custody: Custody | null
   custodies: Custody[]
   sim_bindings: { id: string; iccid: string; started_at: string; ended_at: string | null; end_reason: string | null }[]
   history: HistoryEntry[]
-  abilities: Abilities
+  abilities: Abilities & { verify_customer?: boolean; view_account?: boolean }
 }
 
 export interface Sim {
@@ -120,14 +143,42 @@ export interface Sim {
 }
 
 export interface SimDetail extends Sim {
-  bindings: { msisdn: string; started_at: string; ended_at: string | null; end_reason: string | null }[]
+  /** `withheld`: the number is masked, its holder's account being outside the caller's view (invariant 10). */
+  bindings: {
+    msisdn: string
+    started_at: string
+    ended_at: string | null
+    end_reason: string | null
+    withheld?: boolean
+  }[]
 }
 
 export interface SubscriberDetail extends SubscriberSummary {
   alt_contact_masked: string | null
-  /** True when the caller sees each MSISDN masked to its last 3 digits (an agent without a customer session). */
+  /** `full`: an agent inside a customer session; `work`: a supervisor's, compliance officer's or auditor's view. */
+  view: 'full' | 'work'
+  /** In clear only inside a customer session. */
+  name?: string
+  alt_contact?: string | null
+  customer_session: { id: string; expires_at: string } | null
+  /** Always false now: an agent without a customer session is refused the page (customer_session_required). */
   msisdns_masked: boolean
   custodies: { msisdn: string; basis: string; started_at: string; ended_at: string | null; end_reason: string | null }[]
+  /** The SIMs serving the numbers held now, inside a customer session only. */
+  sims: { msisdn: string; iccid: string; started_at: string }[] | null
+}
+
+/** A customer session, or a code awaiting the customer (POST /api/v1/customer-sessions). */
+export interface CustomerSession {
+  id: string
+  method: 'sms_code' | 'id_document'
+  state: 'awaiting_code' | 'open' | 'closed' | 'failed' | 'expired'
+  msisdn: string
+  subscriber_id: string
+  code_expires_at: string | null
+  code_attempts_left: number | null
+  opened_at: string | null
+  expires_at: string | null
 }
 
 export interface Stats {

@@ -12,7 +12,12 @@ import { LookupBox } from './LookupBox'
 const NAV = [
   { to: '/', label: 'Dashboard', id: 'dashboard', area: null },
   { to: '/numbers', label: 'Numbers', id: 'numbers', area: 'numbers' },
+  { to: '/recycling', label: 'Recycling', id: 'recycling', area: 'recycling' },
+  { to: '/requests', label: 'Requests', id: 'requests', area: 'requests' },
   { to: '/alerts', label: 'Alerts', id: 'alerts', area: 'alerts' },
+  { to: '/audit', label: 'Audit log', id: 'audit', area: 'audit' },
+  { to: '/reports/disconnections', label: 'Disconnections', id: 'reports', area: 'reports' },
+  { to: '/phone', label: 'Phone (demo)', id: 'phone', area: 'phone' },
   { to: '/inventory', label: 'Inventory', id: 'inventory', area: 'inventory' },
   { to: '/admin', label: 'Administration', id: 'admin', area: 'staff' },
 ] as const
@@ -42,13 +47,16 @@ export function Layout({ me, children }: { me: Me; children: ReactNode }) {
           num<span>guard</span>
         </div>
         <ul>
-          {NAV.filter((n) => n.area === null || can(roles, n.area)).map((n) => (
-            <li key={n.id}>
-              <Link to={n.to} className={active(n.to) ? 'active' : undefined} data-testid={`nav-${n.id}`}>
-                {n.label}
-              </Link>
-            </li>
-          ))}
+          {NAV.filter((n) => n.area === null || can(roles, n.area))
+            // The phone reads the embedded SMSC, which only demo mode runs.
+            .filter((n) => n.id !== 'phone' || meta.data?.mode === 'demo')
+            .map((n) => (
+              <li key={n.id}>
+                <Link to={n.to} className={active(n.to) ? 'active' : undefined} data-testid={`nav-${n.id}`}>
+                  {n.label}
+                </Link>
+              </li>
+            ))}
           <li>
             <a href="/docs" target="_blank" rel="noreferrer" data-testid="nav-docs">
               API docs ↗

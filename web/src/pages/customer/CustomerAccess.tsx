@@ -1,4 +1,4 @@
-import { useQuery } from '@tanstack/react-query'
+import { useQuery, useQueryClient } from '@tanstack/react-query'
 import { useState } from 'react'
 import { can } from '../../access'
 import { api, seg } from '../../api'
@@ -23,25 +23,32 @@ export function useCustomerSessions(enabled: boolean) {
  * On a number's page, for an agent: the way into the holder's account. With an open customer session, a link to
  * the details; without one, the "Verify customer" dialog.
  */
-export function CustomerAccess({ msisdn, subscriberId }: { msisdn: string; subscriberId: string }) {
+export function CustomerAccess({ msisdn, subscriberId }: { msisdn: string; subscriberId?: string }) {
   const me = useMe()
+  const qc = useQueryClient()
   const agent = can(me.data?.staff.roles, 'customerSession')
   const sessions = useCustomerSessions(agent)
   const [verifying, setVerifying] = useState(false)
   if (!agent) return null
-  const current = sessions.data?.items.find((s) => s.state === 'open' && s.subscriber_id === subscriberId)
+  const current = subscriberId
+    ? sessions.data?.items.find((s) => s.state === 'open' && s.subscriber_id === subscriberId)
+    : undefined
   if (current)
     return (
       <p className="ok-note" data-testid="customer-verified">
         Customer verified until {fmtTime(current.expires_at)}:{' '}
-        <Link to={`/subscribers/${seg(subscriberId)}`}>open the customer’s account</Link>
+        <Link to={`/subscribers/${seg(current.subscriber_id)}`}>open the customer’s account</Link>
       </p>
     )
   if (verifying)
     return (
       <VerifyCustomer
         msisdn={msisdn}
-        onOpened={(s) => navigate(`/subscribers/${seg(s.subscriber_id)}`)}
+        onOpened={(s) => {
+          // The number's page shows the account once the customer is verified: fetch it again for the way back.
+          qc.invalidateQueries({ queryKey: ['number', msisdn] })
+          navigate(`/subscribers/${seg(s.subscriber_id)}`)
+        }}
         onClose={() => setVerifying(false)}
       />
     )

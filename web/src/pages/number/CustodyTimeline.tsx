@@ -16,13 +16,24 @@ export function CustodyTimeline({ custodies }: { custodies: Custody[] }) {
             {fmtTime(c.started_at)} → {c.ended_at ? fmtTime(c.ended_at) : <strong>now</strong>}
           </div>
           <div className="tl-what">
-            <Link to={`/subscribers/${seg(c.subscriber.id)}`}>{c.subscriber.name_masked}</Link>{' '}
+            {c.subscriber ? (
+              <Link to={`/subscribers/${seg(c.subscriber.id)}`}>{c.subscriber.name ?? c.subscriber.name_masked}</Link>
+            ) : (
+              <span className="muted" data-testid="custody-holder-withheld">
+                another holder (not shown)
+              </span>
+            )}{' '}
             <span className="pill">{label(c.basis)}</span>
             {c.ended_at && <span className="pill ended">ended: {label(c.end_reason)}</span>}
           </div>
           <div className="tl-meta muted">
-            {label(c.subscriber.party_kind)} · {label(c.subscriber.account_type)} · {c.subscriber.language} · KYC{' '}
-            {label(c.subscriber.kyc_doc_kind)} …{c.subscriber.kyc_doc_last4}
+            {c.subscriber && (
+              <>
+                {label(c.subscriber.party_kind)} · {label(c.subscriber.account_type)} · {c.subscriber.language} · KYC{' '}
+                {label(c.subscriber.kyc_doc_kind)}
+                {c.subscriber.kyc_doc_last4 && <> …{c.subscriber.kyc_doc_last4}</>}
+              </>
+            )}
             {c.request_id && (
               <>
                 {' '}

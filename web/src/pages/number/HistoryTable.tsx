@@ -103,6 +103,12 @@ export function HistoryTable({ history }: { history: HistoryEntry[] }) {
               </td>
               <td className="wrap">
                 <DiffSummary before={h.before} after={h.after} />
+                {h.details_withheld && (
+                  <span className="muted" data-testid="history-withheld" title="Whom or which SIM it concerned">
+                    {' '}
+                    (details not shown)
+                  </span>
+                )}
                 <FullRecord h={h} />
               </td>
               <td className="wrap">

@@ -5,10 +5,16 @@ import { StateBadge } from '../../components/StateBadge'
 import { QueryView } from '../../components/Status'
 import { fmtTime, label } from '../../format'
 import type { NumberDetail } from '../../types'
+import { ChangesPanel } from '../changes/ChangesPanel'
+import { SimSwapPanel } from '../changes/SimSwapPanel'
+import { CustomerAccess } from '../customer/CustomerAccess'
 import { NumberActions } from '../numbers/NumberActions'
+import { AccountWithheld } from './AccountWithheld'
 import { BindingsTable } from './BindingsTable'
 import { CustodyTimeline } from './CustodyTimeline'
 import { HistoryTable } from './HistoryTable'
+import { NumberRequests } from './NumberRequests'
+import { RecyclingPanel } from './RecyclingPanel'
 
 export function NumberDetailPage({ msisdn }: { msisdn: string }) {
   const q = useQuery({
@@ -23,6 +29,8 @@ export function NumberDetailPage({ msisdn }: { msisdn: string }) {
       <QueryView q={q} what={`number ${msisdn}`}>
         {(n) => {
           const holder = n.current_custody
+          // The account is withheld (no customer session): one panel says so instead of empty tables.
+          const restricted = n.account.view === 'restricted' && n.account.withheld.length > 0
           return (
             <>
               <div className="title-row">
@@ -47,29 +55,43 @@ export function NumberDetailPage({ msisdn }: { msisdn: string }) {
                   </dd>
                   <dt>Current holder</dt>
                   <dd data-testid="number-holder">
-                    {holder ? (
+                    {holder?.subscriber ? (
                       <>
-                        <Link to={`/subscribers/${seg(holder.subscriber.id)}`}>{holder.subscriber.name_masked}</Link>{' '}
+                        <Link to={`/subscribers/${seg(holder.subscriber.id)}`}>
+                          {holder.subscriber.name ?? holder.subscriber.name_masked}
+                        </Link>{' '}
                         <span className="muted">
                           ({label(holder.subscriber.party_kind)}, {label(holder.subscriber.account_type)}, since{' '}
                           {fmtTime(holder.started_at)} by {label(holder.basis)})
                         </span>
                       </>
+                    ) : n.account.held ? (
+                      <span className="muted">held — the holder is shown once the customer is verified</span>
                     ) : (
                       'nobody holds this number'
                     )}
                   </dd>
                 </dl>
                 <NumberActions msisdn={n.msisdn} abilities={n.abilities} />
+                {holder?.subscriber && <CustomerAccess msisdn={n.msisdn} subscriberId={holder.subscriber.id} />}
               </section>
-              <section className="card">
-                <h2>Custody timeline</h2>
-                <CustodyTimeline custodies={n.custodies} />
-              </section>
-              <section className="card">
-                <h2>SIM bindings</h2>
-                <BindingsTable bindings={n.sim_bindings} />
-              </section>
+              {restricted && <AccountWithheld msisdn={n.msisdn} account={n.account} />}
+              <ChangesPanel n={n} />
+              <RecyclingPanel msisdn={n.msisdn} />
+              <NumberRequests msisdn={n.msisdn} />
+              <SimSwapPanel msisdn={n.msisdn} held={n.account.held} />
+              {!restricted && (
+                <>
+                  <section className="card">
+                    <h2>Custody timeline</h2>
+                    <CustodyTimeline custodies={n.custodies} />
+                  </section>
+                  <section className="card">
+                    <h2>SIM bindings</h2>
+                    <BindingsTable bindings={n.sim_bindings} />
+                  </section>
+                </>
+              )}
               <section className="card">
                 <h2>Audit history</h2>
                 <HistoryTable history={n.history} />

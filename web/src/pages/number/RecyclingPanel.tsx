@@ -5,6 +5,7 @@ import { Link } from '../../components/Link'
 import { Empty, QueryView } from '../../components/Status'
 import { fmtTime, label } from '../../format'
 import { type CycleView, fmtDay, type Notice, stepLabel } from '../requests/requestTypes'
+import { type DecisionAbilities, type DecisionView, RecyclingDecisions } from './RecyclingDecisions'
 
 const GROUP_TEXT: Record<CycleView['group'], string> = {
   counting: 'in its inactivity cycle, nothing sent yet',
@@ -21,16 +22,18 @@ export function RecyclingPanel({ msisdn }: { msisdn: string }) {
   const q = useQuery({
     queryKey: ['number', msisdn, 'recycling'],
     queryFn: ({ signal }) =>
-      api<{ cycle: CycleView | null; withheld?: boolean; abilities: { reclaim: boolean } }>(
-        `/api/v1/numbers/${seg(msisdn)}/recycling`,
-        { signal },
-      ),
+      api<{
+        cycle: CycleView | null
+        withheld?: boolean
+        decisions?: DecisionView | null
+        abilities: { reclaim: boolean } & DecisionAbilities
+      }>(`/api/v1/numbers/${seg(msisdn)}/recycling`, { signal }),
   })
   return (
     <section className="card" data-testid="recycling-panel">
       <h2>Recycling</h2>
       <QueryView q={q} what="the recycling state">
-        {({ cycle, withheld }) =>
+        {({ cycle, withheld, decisions, abilities }) =>
           withheld ? (
             <p className="muted" data-testid="recycling-withheld">
               The holder’s inactivity cycle (last top-up, warnings) is part of their account: verify the customer to see
@@ -82,6 +85,7 @@ export function RecyclingPanel({ msisdn }: { msisdn: string }) {
                   ))}
                 </ol>
               )}
+              {decisions && <RecyclingDecisions msisdn={msisdn} decisions={decisions} abilities={abilities} />}
             </>
           )
         }

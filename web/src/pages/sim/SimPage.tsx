@@ -55,8 +55,12 @@ export function SimPage({ iccid }: { iccid: string }) {
                     <tbody>
                       {s.bindings.map((b) => (
                         <tr key={`${b.msisdn}-${b.started_at}`}>
-                          <td className="mono nowrap">
-                            <Link to={`/numbers/${seg(b.msisdn)}`}>{b.msisdn}</Link>
+                          <td className="mono nowrap" data-testid="sim-binding-msisdn">
+                            {b.withheld ? (
+                              <span title="The holder’s account: verify the customer to see it">{b.msisdn}</span>
+                            ) : (
+                              <Link to={`/numbers/${seg(b.msisdn)}`}>{b.msisdn}</Link>
+                            )}
                           </td>
                           <td className="nowrap">{fmtTime(b.started_at)}</td>
                           <td className="nowrap">{b.ended_at ? fmtTime(b.ended_at) : <strong>current</strong>}</td>
