@@ -4,10 +4,14 @@ import cookie from '@fastify/cookie'
 import Fastify, { type InjectOptions } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { issueMachineToken } from '../../src/access/machine-tokens.ts'
+import { mfaSettingsOf } from '../../src/access/mfa-secrets.ts'
+import { signIn } from '../../src/access/sign-in.ts'
+import { REQUEST_KINDS, REQUEST_TABLE } from '../../src/domain/requests.ts'
 import { PERMISSIONS, ROLES, type Role } from '../../src/domain/roles.ts'
 import type { DeclaredRoute } from '../../src/http/auth.ts'
 import { installAuth } from '../../src/http/auth.ts'
 import { installErrorHandling } from '../../src/http/errors.ts'
+import { createRequest } from '../../src/requests/index.ts'
 import type { TestApp } from '../helpers/app.ts'
 import { makeStaff, type TestStaff } from '../helpers/factories.ts'
 import {
@@ -129,6 +133,55 @@ describe('with a session of each role', () => {
     const res = await t.server.inject({ method: 'GET', url: '/api/v1/auth/me', cookies: { ng_session: agent.token } })
     expect(res.statusCode).toBe(200)
     expect(res.json().staff.username).toBe(agent.username)
+  })
+})
+
+describe('a session still waiting for its TOTP code', () => {
+  it('is refused with 401 mfa_required on every staff route but the few that finish or abandon a sign-in', async () => {
+    const supervisor = staffByRole.get('supervisor') as TestStaff
+    const pending = (
+      await signIn(t.app.deps, {
+        username: supervisor.username,
+        password: 'test-password-1',
+        client: {},
+        ttlHours: 12,
+        mfa: mfaSettingsOf(t.app),
+      })
+    ).token
+    const open = api.filter((r) => r.access.auth === 'staff' && r.access.allowPendingMfa).map(key)
+    expect(open.sort()).toEqual([
+      'GET /api/v1/auth/me',
+      'GET /api/v1/auth/mfa/demo-code',
+      'POST /api/v1/auth/mfa',
+      'POST /api/v1/auth/sign-out',
+    ])
+    for (const route of api) {
+      if (route.access.auth !== 'staff' || route.access.allowPendingMfa) continue
+      const res = await t.server.inject(request(route, auth(pending)))
+      expect(res.statusCode, `${key(route)}: ${res.body}`).toBe(401)
+      expect(res.json()).toMatchObject({ code: 'mfa_required', details: { stage: 'pending' } })
+    }
+  })
+})
+
+describe('the request table', () => {
+  it('lets only a kind’s requester roles file it: every kind × every role', async () => {
+    for (const kind of REQUEST_KINDS) {
+      const rule = REQUEST_TABLE[kind]
+      for (const role of ROLES) {
+        const actor = (staffByRole.get(role) as TestStaff).actor
+        const outcome = await t.app.db
+          .transaction()
+          .execute(async (tx) => {
+            await createRequest({ tx, actor, now: t.app.clock.now() }, { kind, msisdn: null, payload: { probe: true } })
+            throw new Error('rollback')
+          })
+          .catch((err: { code?: string; message?: string }) => err.code ?? err.message)
+        const what = `${kind} by ${role}: ${outcome}`
+        if (rule.requesterRoles.includes(role)) expect(outcome, what).not.toBe('forbidden')
+        else expect(outcome, what).toBe('forbidden')
+      }
+    }
   })
 })
 

@@ -195,14 +195,23 @@ describe('operations routes', () => {
     expect(doc.openapi).toMatch(/^3\.\d+\.\d+$/)
     expect(doc.info).toMatchObject({ title: 'numguard', version: expect.any(String) })
     expect(doc.components.securitySchemes.session).toMatchObject({ type: 'http', scheme: 'bearer' })
+    expect(doc.security).toEqual([{ session: [] }])
+    const clientScopes = doc.components.securitySchemes.client.flows.clientCredentials.scopes as Record<string, string>
+    expect(doc.components.securitySchemes.client.flows.clientCredentials.tokenUrl).toBe('/oauth/token')
+    expect(t.routes.some((r) => r.access.auth === 'machine' && r.url.startsWith('/api/v1'))).toBe(true)
     for (const route of t.routes.filter((r) => r.url.startsWith('/api/v1'))) {
       const path = route.url.replace(/:(\w+)/g, '{$1}')
       const op = doc.paths[path]?.[route.method.toLowerCase()]
       expect(op, `${route.method} ${path}`).toBeDefined()
       expect(typeof op.responses).toBe('object')
-      // Public routes say they need no credentials; the others inherit the document's session requirement.
-      if (route.access.auth === 'public') expect(op.security, `${route.method} ${path}`).toEqual([])
-      else expect(op.security).toBeUndefined()
+      // Public routes say they need no credentials; machine routes the client-credentials scope they check (an
+      // operator configuring the charging system or the HLR reads it here); staff routes inherit the session rule.
+      const access = route.access
+      if (access.auth === 'public') expect(op.security, `${route.method} ${path}`).toEqual([])
+      else if (access.auth === 'machine') {
+        expect(op.security, `${route.method} ${path}`).toEqual([{ client: [access.scope] }])
+        expect(Object.keys(clientScopes), `${route.method} ${path}: scope ${access.scope}`).toContain(access.scope)
+      } else expect(op.security, `${route.method} ${path}`).toBeUndefined()
       for (const name of [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1])) {
         expect(op.parameters, `${path} declares {${name}}`).toContainEqual(
           expect.objectContaining({ in: 'path', name, required: true }),

@@ -2,11 +2,10 @@
 // extra sessions and staff suspension.
 import { randomUUID } from 'node:crypto'
 import { hashPassword, hashToken, newToken } from '../../src/access/secrets.ts'
+import { suspendStaff as suspendStaffCommand } from '../../src/access/suspension.ts'
 import type { App } from '../../src/app.ts'
-import { audited, recordAudit } from '../../src/audit/record.ts'
 import { runCommand } from '../../src/audit/run-command.ts'
 import type { Config } from '../../src/config.ts'
-import type { ActionName } from '../../src/domain/actions.ts'
 import type { MovableClock } from '../../src/domain/clock.ts'
 import type { Role } from '../../src/domain/roles.ts'
 import { openTestApp, type TestApp } from '../helpers/app.ts'
@@ -19,16 +18,22 @@ export async function openDemoTestApp(overrides: Partial<Config> = {}): Promise<
   return (await openTestApp(overrides, { demoClock: true })) as TestApp & { movable: MovableClock }
 }
 
-/** Plausible values for every path parameter a route declares; an unknown parameter fails the test loudly. */
+/**
+ * Plausible values for every path parameter a route declares. A parameter named `…_id` (`:event_id`, `:case_id`)
+ * takes a UUID like `:id`; any other unknown parameter fails the test loudly, so its author adds a value here.
+ */
 export const PARAM_VALUES: Record<string, string> = {
   msisdn: '+85512100001',
   iccid: '8985501000000000001',
   id: '0b8f4b8e-6c1a-4d1e-9d0a-3f7c2b1a9e55',
+  event_id: '5d7c1e0a-2b3f-4c6d-8e9f-0a1b2c3d4e5f',
+  source: 'charging',
+  kind: 'transfer',
 }
 
 export function fillParams(url: string, values: Record<string, string> = PARAM_VALUES): string {
   return url.replace(/:(\w+)/g, (_, name: string) => {
-    const value = values[name]
+    const value = values[name] ?? (name.endsWith('_id') ? values.id : undefined)
     if (value === undefined) throw new Error(`no test value for path parameter :${name} in ${url}`)
     return encodeURIComponent(value)
   })
@@ -44,7 +49,10 @@ export async function makeMachineClient(app: App, scopes: string[], secret = `s3
   return { id, secret, scopes }
 }
 
-/** Another session for an existing staff member, without a password round trip (sessions carry no audit guard). */
+/**
+ * Another signed-in session (MFA done) for an existing staff member, without a password round trip (sessions
+ * carry no audit guard).
+ */
 export async function extraSession(app: App, staffId: string): Promise<{ id: string; token: string }> {
   const token = newToken('ngs')
   const id = randomUUID()
@@ -59,33 +67,15 @@ export async function extraSession(app: App, staffId: string): Promise<{ id: str
       expires_at: new Date(now.getTime() + 3_600_000),
       last_seen_at: now,
       client: JSON.stringify({}),
+      mfa: 'verified',
     })
     .execute()
   return { id, token }
 }
 
-/**
- * Suspends a staff member the way the access issue will: a guarded UPDATE with its audit record. The action name
- * is not in the registry yet (src/domain/actions.ts has no staff.suspended), hence the cast.
- */
-export async function suspendStaff(app: App, staffId: string): Promise<void> {
-  await runCommand(app.deps, SYSTEM, async (ctx) => {
-    const moved = await ctx.tx
-      .updateTable('staff')
-      .set({ status: 'suspended', updated_at: ctx.now })
-      .where('id', '=', staffId)
-      .where('status', '=', 'active')
-      .executeTakeFirst()
-    if (Number(moved.numUpdatedRows) !== 1) throw new Error(`staff ${staffId} was not active`)
-    const action = 'staff.suspended' as ActionName
-    return audited(null, [
-      await recordAudit(ctx, {
-        action,
-        before: { status: 'active' },
-        after: { staff_id: staffId, status: 'suspended' },
-      }),
-    ])
-  })
+/** Suspends a staff member through the access feature's command, as numguard itself (src/access/suspension.ts). */
+export async function suspendStaff(app: App, staffId: string, reason = 'suspended by a test'): Promise<void> {
+  await runCommand(app.deps, SYSTEM, (ctx) => suspendStaffCommand(ctx, staffId, { reason }))
 }
 
 /** A staff member with a password of the test's choosing, not signed in: for the sign-in tests. */
