@@ -72,14 +72,17 @@ export async function requestRoutes(server: FastifyInstance, app: App) {
           'kind',
           `a ${REQUEST_TABLE[kind].label.toLowerCase()} is filed with ${registration.dedicatedRoute}`,
         )
-      if (!registration)
+      // Who may file a kind is answered first (with its alert, by createRequest), whether this release runs it or not.
+      const actor = actorOf(request)
+      const mayFile = actor.kind === 'staff' && actor.roles.some((r) => REQUEST_TABLE[kind].requesterRoles.includes(r))
+      if (!registration && mayFile)
         throw new ConflictError(
           'kind_not_supported',
           `This release cannot execute a ${REQUEST_TABLE[kind].label.toLowerCase()} yet`,
           { kind },
         )
       const msisdn = request.body.msisdn ? normaliseMsisdnInput(request.body.msisdn, app.config.country) : null
-      const created = await runCommand(app.deps, actorOf(request), (ctx) =>
+      const created = await runCommand(app.deps, actor, (ctx) =>
         createRequest(ctx, { kind, msisdn, payload }),
       )
       return one(created.id, request.actor)
