@@ -197,8 +197,15 @@ export async function auditRoutes(server: FastifyInstance, app: App) {
       },
     },
     async (request, reply) => {
-      const { start, end } = leafRange(request.query, MAX_EXPORT_LEAVES)
       const head = await currentHead(app.db)
+      // Without an end, the export runs to the head (at most the per-request limit).
+      const { start, end } = leafRange(
+        {
+          ...request.query,
+          end: request.query.end ?? Math.min(head.size, (request.query.start ?? 0) + MAX_EXPORT_LEAVES),
+        },
+        MAX_EXPORT_LEAVES,
+      )
       if (end > head.size) throw new ValidationError('end', `the tree has ${head.size} leaves; end must not exceed it`)
       const db = app.db
       async function* lines() {
