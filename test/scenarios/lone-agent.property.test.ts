@@ -8,8 +8,9 @@
 // property would hold only because the sequences never reach anything.
 // Deterministic by default; LONE_AGENT_SEED=<n> replays a run, LONE_AGENT_SEED=random explores a new one.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { codeOnPhone, reply } from './consent-harness.ts'
 import { type Finding, openRun, REPLY, type Run, reachedWhere, runSequences, summary } from './lone-agent-runner.ts'
-import type { Person } from './lone-agent-world.ts'
+import { type Person, snapshot, violations } from './lone-agent-world.ts'
 
 const SEED = seedFromEnv()
 const CALLS = 15
@@ -111,21 +112,32 @@ describe('an agent and a colluding supervisor of another shop, both staff, witho
   })
 })
 
-describe('the positive control: the same calls, but the holders answer from their own phones', () => {
+describe('the positive control: the holder answers from their own phone', () => {
   let run: Run
   beforeAll(async () => {
     run = await openRun(SEED, { colluder: false, holderReplies: true })
   })
   afterAll(async () => {
-    if (run) console.info(summary(run, 'positive control'))
     await run?.world.t.close()
   })
 
-  it('gets a change through, and the check above sees it', { timeout: 240_000 }, async () => {
-    const finding = await runSequences(run, 250, CALLS)
-    expect(finding, `no sequence of seed ${SEED} got a change through with the holders' YES`).toBeDefined()
-    const seen = (finding as Finding).violations
-    console.info(`positive control: sequence ${finding?.sequence} of seed ${SEED} was caught:\n${seen.join('\n')}`)
+  // Scripted rather than drawn at random, so it never depends on a lucky sequence: the same world and the same
+  // check as above, and a SIM swap the holder agrees to from their own phone must be seen by that check.
+  it('gets a SIM swap through, and the check above sees it', { timeout: 120_000 }, async () => {
+    const { world } = run
+    const before = await snapshot(world.app)
+    const victim = world.victims[1] // victims[0] locked SIM swaps
+    const filed = await world.t.server.inject({
+      method: 'POST',
+      url: `/api/v1/numbers/${encodeURIComponent(victim.msisdn)}/sim-swap`,
+      headers: { authorization: `Bearer ${world.agent.tokens[0]}` },
+      payload: { iccid: world.shopSims[0] },
+    })
+    expect(filed.statusCode, filed.body).toBe(200)
+    expect((await reply(world.t, victim.msisdn, `YES ${await codeOnPhone(world.t, victim.msisdn)}`)).outcome).toBe(
+      'consent_recorded',
+    )
+    const seen = violations(before, await snapshot(world.app))
     expect(seen.join('\n')).toMatch(/executed|SIM binding|custody/)
   })
 })
