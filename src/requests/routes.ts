@@ -82,9 +82,7 @@ export async function requestRoutes(server: FastifyInstance, app: App) {
           { kind },
         )
       const msisdn = request.body.msisdn ? normaliseMsisdnInput(request.body.msisdn, app.config.country) : null
-      const created = await runCommand(app.deps, actor, (ctx) =>
-        createRequest(ctx, { kind, msisdn, payload }),
-      )
+      const created = await runCommand(app.deps, actor, (ctx) => createRequest(ctx, { kind, msisdn, payload }))
       return one(created.id, request.actor)
     },
   )

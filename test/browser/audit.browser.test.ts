@@ -1,38 +1,14 @@
 // The console's audit log page in Debian's Chromium: an auditor opens a number's timeline and every leaf's proof is
 // checked in the browser (WebCrypto) against the signed checkpoint.
-import { spawnSync } from 'node:child_process'
-import { existsSync, readdirSync, statSync } from 'node:fs'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { type Browser, chromium } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runAuditLogPass } from '../../src/audit/log-service.ts'
 import { openTestApp, type TestApp } from '../helpers/app.ts'
+import { ensureConsoleBuilt, launchChromium } from '../helpers/browser.ts'
 import { createStaffAccount, makeActiveNumber } from '../helpers/factories.ts'
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const WAIT = 30_000
 const PASSWORD = 'auditor-password-1'
-
-function newest(dir: string): number {
-  let max = 0
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name)
-    max = Math.max(max, e.isDirectory() ? newest(p) : statSync(p).mtimeMs)
-  }
-  return max
-}
-
-/** web/dist is built by `npm install`; build it here when it is missing or older than web/src. */
-function ensureConsoleBuilt(): void {
-  const index = join(ROOT, 'web/dist/index.html')
-  if (existsSync(index) && statSync(index).mtimeMs >= newest(join(ROOT, 'web/src'))) return
-  const out = spawnSync(join(ROOT, 'node_modules/.bin/node'), ['scripts/build-web.mjs'], {
-    cwd: ROOT,
-    stdio: 'inherit',
-  })
-  if (out.status !== 0 || !existsSync(index)) throw new Error('could not build the console into web/dist')
-}
 
 describe('the audit log page in Chromium', () => {
   let t: TestApp
@@ -48,10 +24,7 @@ describe('the audit log page in Chromium', () => {
     msisdn = (await makeActiveNumber(t.app)).msisdn
     await runAuditLogPass(t.app)
     base = await t.server.listen({ host: '127.0.0.1', port: 0 })
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
-    })
+    browser = await launchChromium()
   }, 180_000)
   afterAll(async () => {
     await browser?.close()

@@ -1,41 +1,17 @@
 // Filing a SIM swap from the number's page in Chromium: the agent verifies the customer, files the swap with a SIM
 // of their shop, and sees it wait for the holder's YES from their phone; the holder replies (embedded SMSC) and
 // the page shows the swap executed and in the number's SIM-swap history.
-import { spawnSync } from 'node:child_process'
-import { existsSync, readdirSync, statSync } from 'node:fs'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { SmsLink } from '../../src/sms/runtime.ts'
 import { whenBound } from '../../src/sms/runtime.ts'
 import { sendDueNotices } from '../../src/sms/sender.ts'
 import { openTestApp, type TestApp } from '../helpers/app.ts'
+import { ensureConsoleBuilt, launchChromium } from '../helpers/browser.ts'
 import { makeActiveNumber, makeShop, makeSims } from '../helpers/factories.ts'
 import { makeStaffWithPassword } from '../http/support.ts'
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const WAIT = 30_000
-
-function newest(dir: string): number {
-  let max = 0
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name)
-    max = Math.max(max, e.isDirectory() ? newest(p) : statSync(p).mtimeMs)
-  }
-  return max
-}
-
-/** As test/browser/console.browser.test.ts: web/dist is rebuilt when older than web/src. */
-function ensureConsoleBuilt(): void {
-  const index = join(ROOT, 'web/dist/index.html')
-  if (existsSync(index) && statSync(index).mtimeMs >= newest(join(ROOT, 'web/src'))) return
-  const out = spawnSync(join(ROOT, 'node_modules/.bin/node'), ['scripts/build-web.mjs'], {
-    cwd: ROOT,
-    stdio: 'inherit',
-  })
-  if (out.status !== 0 || !existsSync(index)) throw new Error('could not build the console into web/dist')
-}
 
 describe('a SIM swap filed in the console', () => {
   let t: TestApp
@@ -51,10 +27,7 @@ describe('a SIM swap filed in the console', () => {
     await whenBound(sms.transport)
     sms.smsc?.setBehaviour({ dropReceipts: true })
     base = await t.server.listen({ host: '127.0.0.1', port: 0 })
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'],
-    })
+    browser = await launchChromium()
     page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage()
     page.setDefaultTimeout(WAIT)
   }, 180_000)

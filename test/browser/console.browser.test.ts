@@ -1,38 +1,12 @@
 // The staff console end to end in Debian's Chromium: a real numguard server on a seeded test database, an agent
 // selling a number and being refused on a held one, and compliance seeing the risk alert that names the agent.
-import { spawnSync } from 'node:child_process'
-import { existsSync, readdirSync, statSync } from 'node:fs'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { seedDemo } from '../../src/demo/seed.ts'
 import { openTestApp, type TestApp } from '../helpers/app.ts'
+import { ensureConsoleBuilt, launchChromium } from '../helpers/browser.ts'
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url))
-const CHROMIUM = '/usr/bin/chromium'
 const WAIT = 30_000
-
-/** Newest modification time under a directory (the console sources). */
-function newest(dir: string): number {
-  let max = 0
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name)
-    max = Math.max(max, e.isDirectory() ? newest(p) : statSync(p).mtimeMs)
-  }
-  return max
-}
-
-/** web/dist is built by `npm install`; build it here when it is missing or older than web/src. */
-function ensureConsoleBuilt(): void {
-  const index = join(ROOT, 'web/dist/index.html')
-  if (existsSync(index) && statSync(index).mtimeMs >= newest(join(ROOT, 'web/src'))) return
-  const out = spawnSync(join(ROOT, 'node_modules/.bin/node'), ['scripts/build-web.mjs'], {
-    cwd: ROOT,
-    stdio: 'inherit',
-  })
-  if (out.status !== 0 || !existsSync(index)) throw new Error('could not build the console into web/dist')
-}
 
 describe('staff console in Chromium', () => {
   let t: TestApp
@@ -100,17 +74,7 @@ describe('staff console in Chromium', () => {
     const summary = await seedDemo(t.app.deps)
     heldNumber = summary.samples.active ?? '+85512000002'
     base = await t.server.listen({ host: '127.0.0.1', port: 0 })
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    })
+    browser = await launchChromium()
   }, 180_000)
 
   // A failing scenario leaves what each open page showed, for a person to look at.

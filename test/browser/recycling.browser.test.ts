@@ -1,40 +1,16 @@
 // The recycling demo in Chromium: an agent walks the demo clock from the Recycling page; a suspended holder who
 // let their number lapse is warned and withdrawn on the way, the number page shows it ageing (reclaimable), and the
 // phone page shows the SMS that holder received, the withdrawal last.
-import { spawnSync } from 'node:child_process'
-import { existsSync, readdirSync, statSync } from 'node:fs'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { sql } from 'kysely'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { seedDemo } from '../../src/demo/seed.ts'
 import { startSms, whenBound } from '../../src/sms/index.ts'
 import type { RunningSms } from '../../src/sms/runtime.ts'
 import { openTestApp, type TestApp } from '../helpers/app.ts'
+import { ensureConsoleBuilt, launchChromium } from '../helpers/browser.ts'
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const WAIT = 60_000
-
-function newest(dir: string): number {
-  let max = 0
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name)
-    max = Math.max(max, e.isDirectory() ? newest(p) : statSync(p).mtimeMs)
-  }
-  return max
-}
-
-/** web/dist is built by `npm install`; build it here when it is missing or older than web/src. */
-function ensureConsoleBuilt(): void {
-  const index = join(ROOT, 'web/dist/index.html')
-  if (existsSync(index) && statSync(index).mtimeMs >= newest(join(ROOT, 'web/src'))) return
-  const out = spawnSync(join(ROOT, 'node_modules/.bin/node'), ['scripts/build-web.mjs'], {
-    cwd: ROOT,
-    stdio: 'inherit',
-  })
-  if (out.status !== 0 || !existsSync(index)) throw new Error('could not build the console into web/dist')
-}
 
 describe('the recycling demo in Chromium', () => {
   let t: TestApp
@@ -58,10 +34,7 @@ describe('the recycling demo in Chromium', () => {
        ORDER BY r.cycle_started_at, r.msisdn LIMIT 1`.execute(t.app.db)
     lapsed = rows[0].msisdn
     base = await t.server.listen({ host: '127.0.0.1', port: 0 })
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
-    })
+    browser = await launchChromium()
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
     page = await context.newPage()
     page.setDefaultTimeout(WAIT)
