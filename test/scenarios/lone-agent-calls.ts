@@ -89,8 +89,6 @@ interface Ctx {
   params: Record<string, string>
   /** The agent's own customer chosen for this call (a new holder whose document the agent legitimately has). */
   customer?: { id: string; doc: string }
-  /** The positive control's holder answering: their phone and the code it showed. */
-  reply?: { msisdn: string; code: string }
 }
 
 const hex = (g: Gen, n: number) => Array.from({ length: n }, () => '0123456789abcdef'[g.int(16)]).join('')
@@ -197,10 +195,6 @@ function valueFor(ctx: Ctx, name: string, schema: Schema, depth: number): unknow
     case 'msisdn':
       return pickNumber(world, g)
     case 'from':
-      if (world.holderReplies && world.codes.length > 0 && g.int(100) < 70) {
-        ctx.reply = g.pick(fresh(world.codes, 3))
-        return ctx.reply.msisdn
-      }
       return pickPhone(world, g)
     case 'iccid':
     case 'new_iccid':
@@ -223,7 +217,6 @@ function valueFor(ctx: Ctx, name: string, schema: Schema, depth: number): unknow
     case 'code':
       return pickCode(ctx)
     case 'text':
-      if (ctx.reply) return `YES ${ctx.reply.code}`
       return g.pick([`YES ${pickCode(ctx)}`, `YES ${pickCode(ctx)}`, 'YES', 'NO', 'LOCK', 'UNLOCK', 'STATUS'])
     case 'payload_sha256': {
       const own = world.hashes.get(ctx.params.id ?? '')

@@ -29,7 +29,7 @@ export interface Finding {
   calls: string[]
 }
 
-export async function openRun(seed: number, options: { colluder: boolean; holderReplies?: boolean }): Promise<Run> {
+export async function openRun(seed: number, options: { colluder: boolean }): Promise<Run> {
   const world = await openWorld(options)
   const openapi = (await world.t.server.inject({ method: 'GET', url: '/openapi.json' })).json()
   const specs = routeSpecs(world.t.routes, openapi)
@@ -77,7 +77,7 @@ async function step(run: Run, person: Person, who: string, g: Gen, log: string[]
   const spec = person.tokens.length === 0 && signIn ? signIn : pickWeighted(g, run.choices.get(person) ?? [])
   const req = buildCall(world, g, person, spec)
   const payload = (req.payload ?? {}) as Record<string, unknown>
-  if (spec.key === REPLY && !world.holderReplies) await keepOffHoldersPhones(world, payload as { from: string })
+  if (spec.key === REPLY) await keepOffHoldersPhones(world, payload as { from: string })
   // A phone shows what was sent to it: codes due go out when someone looks at an inbox (and with the clock's passes).
   if (spec.route.url.includes('/inbox/')) await flushSms(world)
   const res = await world.t.server.inject(req)
@@ -113,7 +113,7 @@ async function step(run: Run, person: Person, who: string, g: Gen, log: string[]
  */
 export async function runSequences(run: Run, count: number, calls: number): Promise<Finding | undefined> {
   const { world } = run
-  const g = generator(run.seed ^ (world.colluder ? 0x5c011 : 0) ^ (world.holderReplies ? 0xc0de : 0))
+  const g = generator(run.seed ^ (world.colluder ? 0x5c011 : 0))
   for (let n = 0; n < count; n++) {
     const before = await snapshot(world.app)
     const log: string[] = []

@@ -43,18 +43,13 @@ export interface World {
   /** Codes read from the demo phones' inboxes, oldest first (the agent may read any phone's inbox in demo mode). */
   codes: { msisdn: string; code: string }[]
   /**
-   * The positive control only: holders do answer (`YES <code>` from their own phone, with the code their phone
-   * showed), which must let changes through, or the property test could not see a change at all.
-   */
-  holderReplies: boolean
-  /**
    * Simulated milliseconds the demo clock may still be moved in this run: 45 days keeps every holder before their
    * first warning (day 60) and every aging number inside its 90 days, so no lawful step changes a custody meanwhile.
    */
   clockBudgetMs: number
 }
 
-export async function openWorld(options: { colluder: boolean; holderReplies?: boolean }): Promise<World> {
+export async function openWorld(options: { colluder: boolean }): Promise<World> {
   const t = await openTestApp({}, { demoClock: true, sms: 'simulator' })
   const sms = t.app.sms as SmsLink
   await whenBound(sms.transport)
@@ -92,7 +87,6 @@ export async function openWorld(options: { colluder: boolean; holderReplies?: bo
     ids: new Map(),
     hashes: new Map(),
     codes: [],
-    holderReplies: options.holderReplies ?? false,
     clockBudgetMs: 45 * 86_400_000,
   }
   await flushSms(world)

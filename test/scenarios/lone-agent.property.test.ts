@@ -115,7 +115,7 @@ describe('an agent and a colluding supervisor of another shop, both staff, witho
 describe('the positive control: the holder answers from their own phone', () => {
   let run: Run
   beforeAll(async () => {
-    run = await openRun(SEED, { colluder: false, holderReplies: true })
+    run = await openRun(SEED, { colluder: false })
   })
   afterAll(async () => {
     await run?.world.t.close()
