@@ -1,9 +1,11 @@
 // Recycling policy: its parameters with DOMAIN.md's defaults and floors, and the calendar-day arithmetic of an
 // inactivity cycle in the operator's time zone. Pure: no I/O, only Intl for time zones.
 import { ValidationError } from './errors.ts'
+import { addDays, daysBetween, type LocalDate, localDate, localInstant } from './zoned-time.ts'
+
+export { addDays, daysBetween, type LocalDate, localDate, localInstant } from './zoned-time.ts'
 
 /** `YYYY-MM-DD`, a calendar day in the policy's time zone. */
-export type LocalDate = string
 
 export const ACTIVITY_KINDS = ['topup', 'payment', 'usage'] as const
 
@@ -158,74 +160,6 @@ export function parsePolicyParams(input: unknown, base: PolicyParams = DEFAULT_P
     evidence_days_before_withdrawal: evidenceDays,
     time_zone: v.time_zone,
   }
-}
-
-// ── Calendar days in a time zone ──
-
-const formatters = new Map<string, Intl.DateTimeFormat>()
-function formatter(timeZone: string): Intl.DateTimeFormat {
-  let f = formatters.get(timeZone)
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    })
-    formatters.set(timeZone, f)
-  }
-  return f
-}
-
-function wallClock(instant: Date, timeZone: string): Record<string, number> {
-  const out: Record<string, number> = {}
-  for (const p of formatter(timeZone).formatToParts(instant)) if (p.type !== 'literal') out[p.type] = Number(p.value)
-  return out
-}
-
-const pad = (n: number, width = 2) => String(n).padStart(width, '0')
-
-/** The calendar day an instant falls on in `timeZone`. */
-export function localDate(instant: Date, timeZone: string): LocalDate {
-  const w = wallClock(instant, timeZone)
-  return `${pad(w.year, 4)}-${pad(w.month)}-${pad(w.day)}`
-}
-
-function utcMidnight(date: LocalDate): number {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date)
-  if (!m) throw new RangeError(`not a YYYY-MM-DD date: ${date}`)
-  return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))
-}
-
-export function addDays(date: LocalDate, days: number): LocalDate {
-  return new Date(utcMidnight(date) + days * 86_400_000).toISOString().slice(0, 10)
-}
-
-/** Whole calendar days from `from` to `to` (negative when `to` is earlier). */
-export function daysBetween(from: LocalDate, to: LocalDate): number {
-  return Math.round((utcMidnight(to) - utcMidnight(from)) / 86_400_000)
-}
-
-/** How far `timeZone`'s wall clock is ahead of UTC at `instant`, in milliseconds. */
-function offsetMs(instant: number, timeZone: string): number {
-  const w = wallClock(new Date(instant), timeZone)
-  const wall = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second)
-  return wall - Math.floor(instant / 1000) * 1000
-}
-
-/** The instant `time` (HH:MM, default midnight) of local day `date` happens in `timeZone`. */
-export function localInstant(date: LocalDate, timeZone: string, time = '00:00'): Date {
-  const [h, min] = time.split(':').map(Number)
-  const wall = utcMidnight(date) + (h * 60 + min) * 60_000
-  let guess = wall - offsetMs(wall, timeZone)
-  // Around a DST change the offset at the guess can differ from the offset at the wall time; one more step settles it.
-  const second = wall - offsetMs(guess, timeZone)
-  if (second !== guess) guess = second
-  return new Date(guess)
 }
 
 // ── The inactivity cycle ──

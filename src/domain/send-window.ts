@@ -1,5 +1,8 @@
 // The SMS send window (policy `send_window`, e.g. 08:00–20:00) in the operator's time zone. Pure: Intl only.
 import { ValidationError } from './errors.ts'
+import { addDays, localInstant, localTime } from './zoned-time.ts'
+
+export { addDays, localTime } from './zoned-time.ts'
 
 export interface SendWindow {
   /** Local wall-clock time the window opens, `HH:MM`. */
@@ -28,56 +31,10 @@ export function parseSendWindow(input: unknown): SendWindow {
   return { from: String(w.from), to: String(w.to) }
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>()
-function formatter(timeZone: string): Intl.DateTimeFormat {
-  let f = formatters.get(timeZone)
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-CA', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    })
-    formatters.set(timeZone, f)
-  }
-  return f
-}
-
-/** The local calendar date (`YYYY-MM-DD`) and minute of the day of an instant in a time zone. */
-export function localTime(at: Date, timeZone: string): { date: string; minutes: number; seconds: number } {
-  const parts = Object.fromEntries(
-    formatter(timeZone)
-      .formatToParts(at)
-      .map((p) => [p.type, p.value]),
-  )
-  return {
-    date: `${parts.year}-${parts.month}-${parts.day}`,
-    minutes: Number(parts.hour) * 60 + Number(parts.minute),
-    seconds: Number(parts.second),
-  }
-}
-
-/** Adds calendar days to a `YYYY-MM-DD` date. */
-export function addDays(date: string, days: number): string {
-  const t = Date.parse(`${date}T00:00:00Z`) + days * 86_400_000
-  return new Date(t).toISOString().slice(0, 10)
-}
-
-/** The instant a local wall-clock time occurs in a time zone (the later one in a DST gap, the earlier in an overlap). */
+/** The instant a local wall-clock time (minutes after midnight) occurs on `date` in a time zone. */
 export function zonedInstant(date: string, minutes: number, timeZone: string): Date {
-  const wall = Date.parse(`${date}T00:00:00Z`) + minutes * 60_000
-  const offsetAt = (t: number) => {
-    const l = localTime(new Date(t), timeZone)
-    return Date.parse(`${l.date}T00:00:00Z`) + l.minutes * 60_000 + l.seconds * 1000 - Math.floor(t / 1000) * 1000
-  }
-  let guess = wall - offsetAt(wall)
-  const second = wall - offsetAt(guess)
-  if (second !== guess) guess = Math.max(guess, second)
-  return new Date(guess)
+  const hhmm = `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`
+  return localInstant(date, timeZone, hhmm)
 }
 
 export function isWithinSendWindow(at: Date, window: SendWindow, timeZone: string): boolean {
