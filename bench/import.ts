@@ -4,8 +4,8 @@
 import { randomUUID } from 'node:crypto'
 import { loadavg } from 'node:os'
 import { CompiledQuery, sql } from 'kysely'
-import type { Actor } from '../src/audit/actor.ts'
 import { runCommand } from '../src/audit/run-command.ts'
+import type { Actor } from '../src/domain/actor.ts'
 import { SystemClock } from '../src/domain/clock.ts'
 import { parseRange } from '../src/domain/msisdn.ts'
 import { importRange, RANGE_CHUNK } from '../src/inventory/ranges.ts'
@@ -205,6 +205,7 @@ async function explainChunk(bench: BenchDatabase, log: (line?: string) => void):
           input_sha256: '0'.repeat(64),
           imported_at: now,
           imported_by: null,
+          market: 'KH',
         })
         .execute()
       const plan = await sql<{ 'QUERY PLAN': string }>`

@@ -13,10 +13,10 @@ import { hashPassword } from '../src/access/secrets.ts'
 import { storeEvents, storeEventsQuery, touchSources } from '../src/activity/queries.ts'
 import type { ActivityRow } from '../src/activity/validate.ts'
 import type { App } from '../src/app.ts'
-import type { Actor } from '../src/audit/actor.ts'
 import { audited, recordAudit } from '../src/audit/record.ts'
 import { runCommand } from '../src/audit/run-command.ts'
 import { DEMO_KYC_KEY } from '../src/config.ts'
+import type { Actor } from '../src/domain/actor.ts'
 import { SystemClock } from '../src/domain/clock.ts'
 import { buildServer } from '../src/http/server.ts'
 import { type BenchDatabase, openBenchDatabase } from './lib/database.ts'
@@ -166,8 +166,8 @@ async function buildInventory(bench: BenchDatabase): Promise<void> {
   const last = FIRST + INVENTORY - 1
   await bench.asOwner(`
     SET session_replication_role = replica;
-    INSERT INTO number_ranges (id, first_msisdn, last_msisdn, first_value, last_value, size, category, input_sha256, imported_at)
-    VALUES ('${rangeId}', '+${FIRST}', '+${last}', ${FIRST}, ${last}, ${INVENTORY}, 'standard', repeat('0', 64), now());
+    INSERT INTO number_ranges (id, first_msisdn, last_msisdn, first_value, last_value, size, category, market, input_sha256, imported_at)
+    VALUES ('${rangeId}', '+${FIRST}', '+${last}', ${FIRST}, ${last}, ${INVENTORY}, 'standard', 'KH', repeat('0', 64), now());
     INSERT INTO numbers (msisdn, range_id, category, state, state_changed_at)
       SELECT '+' || (${FIRST} + g), '${rangeId}', 'standard', 'active', now() - interval '30 days'
       FROM generate_series(0, ${INVENTORY - 1}) g;

@@ -83,9 +83,9 @@ async function addInventory(bench: BenchDatabase, from: number, to: number, now:
   const at = now.toISOString()
   await bench.asOwner(`
     SET session_replication_role = replica;
-    INSERT INTO number_ranges (id, first_msisdn, last_msisdn, first_value, last_value, size, category, input_sha256, imported_at)
+    INSERT INTO number_ranges (id, first_msisdn, last_msisdn, first_value, last_value, size, category, market, input_sha256, imported_at)
     VALUES (gen_random_uuid(), '+${BASE + from}', '+${BASE + to - 1}', ${BASE + from}, ${BASE + to - 1}, ${to - from},
-            'standard', repeat('0', 64), '${at}'::timestamptz - interval '400 days');
+            'standard', 'KH', repeat('0', 64), '${at}'::timestamptz - interval '400 days');
     INSERT INTO numbers (msisdn, range_id, category, state, state_changed_at)
     SELECT '+' || (${BASE} + v), (SELECT id FROM number_ranges WHERE first_value = ${BASE + from}), 'standard', 'active',
            '${at}'::timestamptz - interval '300 days'

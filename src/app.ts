@@ -1,11 +1,11 @@
 import type { Kysely } from 'kysely'
 import type { Logger } from 'pino'
-import type { CommandDeps } from './audit/run-command.ts'
+import type { CommandDeps } from './audit/index.ts'
 import type { Config } from './config.ts'
 import type { Database } from './db/handle.ts'
 import type { DB } from './db/types.ts'
 import type { Clock, MovableClock } from './domain/clock.ts'
-import type { SmsLink } from './sms/runtime.ts'
+import type { SmsLink } from './sms/index.ts'
 
 /** Everything a route, the worker or the CLI needs, built once per process. */
 export interface App {

@@ -1,8 +1,10 @@
-import { type AuditLogConfig, auditLogProblems, loadAuditLogConfig } from './audit/log-config.ts'
+import { type AuditLogConfig, auditLogProblems, loadAuditLogConfig } from './audit/index.ts'
 import { ValidationError } from './domain/errors.ts'
-import { loadSmsConfig, type SmsConfig, smsProblems } from './sms/config.ts'
+import { type HttpConfig, loadHttpConfig } from './platform/http-config.ts'
+import type { Mode } from './platform/mode.ts'
+import { loadSmsConfig, type SmsConfig, smsProblems } from './sms/index.ts'
 
-export type Mode = 'demo' | 'production'
+export type { Mode }
 
 export interface Config {
   mode: Mode
@@ -22,6 +24,8 @@ export interface Config {
   auditLog?: AuditLogConfig
   /** SMPP_URL, sender id, window and rate (src/sms/config.ts); absent means the defaults (embedded simulator in demo). */
   sms?: SmsConfig
+  /** Public origin, request timeout and where /metrics is served (src/platform/http-config.ts); absent means the defaults. */
+  http?: HttpConfig
 }
 
 /** Clearly-marked demo key: production refuses it. */
@@ -47,6 +51,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     reservationMinutes: 30,
     auditLog: loadAuditLogConfig(env),
     sms: loadSmsConfig(env),
+    http: loadHttpConfig(env, mode),
   }
 }
 

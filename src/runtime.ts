@@ -2,17 +2,25 @@ import { join, resolve } from 'node:path'
 import { sql } from 'kysely'
 import pino, { type Logger } from 'pino'
 import type { App } from './app.ts'
+import { loadAuditLogConfig, originMismatch, parseSignerKey, readSignerKeyFile } from './audit/index.ts'
 import { type Config, productionProblems } from './config.ts'
 import { type Database, openDatabase } from './db/handle.ts'
 import { acquireLock } from './db/lock.ts'
-import { CLOCK_OFFSET_KEY } from './demo/clock.ts'
+import { CLOCK_OFFSET_KEY } from './demo/index.ts'
 import { type Clock, MovableClock, SystemClock } from './domain/clock.ts'
-import { startSms } from './sms/runtime.ts'
+import { unsafeLoginProblems } from './production-login.ts'
+import { startSms } from './sms/index.ts'
+import { wireFeatures } from './wiring.ts'
 
 export class StartupRefusedError extends Error {
   readonly problems: string[]
   constructor(problems: string[]) {
-    super(`numguard refuses to start:\n  - ${problems.join('\n  - ')}`)
+    // One problem fits on one line (what the CLI prints after `numguard: `); several are listed.
+    super(
+      problems.length === 1
+        ? `numguard refuses to start: ${problems[0]}`
+        : `numguard refuses to start:\n  - ${problems.join('\n  - ')}`,
+    )
     this.problems = problems
   }
 }
@@ -37,6 +45,14 @@ export async function openApp(
 ): Promise<OpenedApp> {
   const problems = productionProblems(config)
   if (problems.length > 0) throw new StartupRefusedError(problems)
+  wireFeatures()
+  const originProblem = signerOriginProblem(config)
+  if (originProblem) throw new StartupRefusedError([originProblem])
+  // Before the pool, whose SET ROLE would fail for the owner's own login with an error that reads like a bug.
+  if (config.mode === 'production' && config.databaseUrl) {
+    const unsafe = await unsafeLoginProblems(config.databaseUrl, config.migrationDatabaseUrl)
+    if (unsafe.length > 0) throw new StartupRefusedError(unsafe)
+  }
   const logger = options.logger ?? pino({ level: config.logLevel })
   const lock = config.databaseUrl ? undefined : acquireLock(resolve(config.dataDir))
   let database: Database
@@ -58,7 +74,6 @@ export async function openApp(
     let clock: Clock = new SystemClock()
     let movableClock: MovableClock | undefined
     if (config.mode === 'production') {
-      await refuseSuperuserLogin(database)
       await refuseOwnerLogin(database)
       await refuseDemoAccounts(database)
     } else {
@@ -91,18 +106,6 @@ export async function openApp(
   }
 }
 
-/** A superuser login could RESET ROLE and step around every grant; production runs as a plain login. */
-async function refuseSuperuserLogin(database: Database): Promise<void> {
-  const who = await sql<{
-    superuser: boolean
-  }>`SELECT rolsuper AS superuser FROM pg_roles WHERE rolname = session_user`.execute(database.db)
-  if (who.rows[0]?.superuser) {
-    throw new StartupRefusedError([
-      'DATABASE_URL logs in as a superuser; give numguard a plain login that is a member of numguard_app',
-    ])
-  }
-}
-
 /**
  * A login that owns the schema, or may take the owner's role, could RESET ROLE (or SET ROLE to the owner) and
  * disable the triggers that guard custody: production runs as a login whose only way in is numguard_app.
@@ -121,6 +124,18 @@ export async function refuseOwnerLogin(database: Database): Promise<void> {
         'member of numguard_app only',
     ])
   }
+}
+
+/** A log key made for another origin than NUMGUARD_LOG_ORIGIN: refused at start, not at the first checkpoint. */
+function signerOriginProblem(config: Config): string | undefined {
+  const { keyFile, origin } = config.auditLog ?? loadAuditLogConfig({})
+  let name: string
+  try {
+    name = parseSignerKey(readSignerKeyFile(keyFile)).name
+  } catch {
+    return undefined // an unreadable key is production's refusal, or the signer's error when it first signs
+  }
+  return originMismatch(keyFile, name, origin)
 }
 
 export async function refuseDemoAccounts(database: Database): Promise<void> {

@@ -1,9 +1,10 @@
 // Staff sign-in, second step: a TOTP code from the staff member's authenticator app. It confirms a first
-// enrolment, or is checked against the enrolled secret; a code is accepted once (its step is remembered), and
-// every wrong or replayed code counts in the sign-in throttle. Only now is the session signed in and audited so.
-import type { ClientInfo } from '../audit/actor.ts'
-import { type AuditReceipt, audited, recordAudit } from '../audit/record.ts'
-import { type CommandDeps, runCommand } from '../audit/run-command.ts'
+// enrolment, or is checked against the enrolled secret; a code is accepted once (its step is remembered). Every
+// wrong code counts on the sign-in throttle's (username, address) pair like a wrong password; a replayed one is
+// recorded but not counted (it was right once: not a guess). Only now is the session signed in and audited so.
+
+import { type AuditReceipt, audited, type CommandDeps, recordAudit, runCommand } from '../audit/index.ts'
+import type { ClientInfo } from '../domain/actor.ts'
 import { ConflictError } from '../domain/errors.ts'
 import { mfaRequiredFor } from '../domain/roles.ts'
 import { MfaCodeInvalidError, MfaRequiredError } from './errors.ts'
@@ -13,13 +14,16 @@ import { hashToken, newToken } from './secrets.ts'
 import { presentStaff, type SessionMfa } from './sessions.ts'
 import { offerEnrolment, type SignInResult } from './sign-in.ts'
 import {
-  claimSignInAttempt,
+  addressOf,
+  claimSignIn,
   recordFailedSignIn,
   recordRefusedSignIn,
+  recordUncountedFailure,
+  releaseSignIn,
   signInLocked,
   signInSubject,
-  throttleStillOpen,
 } from './sign-in-throttle.ts'
+import { settleAttempt } from './throttle-claims.ts'
 import { checkTotp } from './totp.ts'
 
 export interface MfaStepInput {
@@ -29,7 +33,6 @@ export interface MfaStepInput {
   mfa: MfaSettings
 }
 
-class LockedMeanwhile extends Error {}
 class ReplayedMeanwhile extends Error {}
 
 async function loadStep(deps: CommandDeps, actor: StaffActor) {
@@ -63,12 +66,49 @@ export async function completeMfa(deps: CommandDeps, actor: StaffActor, input: M
     })
   }
   const subject = signInSubject(row.username, row)
-  const now = deps.clock.now()
   const pendingSession = stage === 'pending' || stage === 'enrolment' ? row.session_id : undefined
   const attempt = { client: input.client, subject, sessionId: pendingSession ?? row.session_id }
-  if (!(await claimSignInAttempt(deps.db, subject.key, now))) {
-    throw signInLocked(await recordRefusedSignIn(deps, { ...attempt, reason: 'locked' }), now)
+  const claim = await claimSignIn(deps, subject, input.client)
+  if (!claim.ok) {
+    await recordRefusedSignIn(deps, { ...attempt, reason: 'locked' }, claim)
+    throw signInLocked(claim, deps.clock.now())
   }
+  let settled = false
+  try {
+    const out = await checkCode(deps, actor, input, { row, sealed, enrolling, pendingSession, attempt })
+    settled = true
+    return out
+  } catch (err) {
+    if (err instanceof Settled) {
+      settled = true
+      throw err.error
+    }
+    throw err
+  } finally {
+    if (!settled) await releaseSignIn(deps, subject, input.client)
+  }
+}
+
+/** Carries the error of a step whose throttle claim is already settled (counted or not). */
+class Settled extends Error {
+  readonly error: Error
+  constructor(error: Error) {
+    super(error.message)
+    this.error = error
+  }
+}
+
+type StepRow = Awaited<ReturnType<typeof loadStep>>
+interface Step {
+  row: StepRow
+  sealed: Buffer
+  enrolling: boolean
+  pendingSession: string | undefined
+  attempt: { client: ClientInfo; subject: ReturnType<typeof signInSubject>; sessionId: string }
+}
+
+async function checkCode(deps: CommandDeps, actor: StaffActor, input: MfaStepInput, step: Step) {
+  const { row, sealed, enrolling, pendingSession, attempt } = step
   let secret: Buffer
   try {
     secret = openMfaSecret(input.mfa.secretKey, row.id, Buffer.from(sealed))
@@ -81,15 +121,18 @@ export async function completeMfa(deps: CommandDeps, actor: StaffActor, input: M
   }
   const check = checkTotp(secret, input.code, input.mfa.wallClock.now(), row.mfa_last_step)
   if (!check.ok) {
-    const lockedUntil = await recordFailedSignIn(deps, { ...attempt, reason: check.reason })
-    if (lockedUntil) throw signInLocked(lockedUntil, now)
-    throw new MfaCodeInvalidError(check.reason)
+    if (check.reason === 'replayed_code') {
+      await recordUncountedFailure(deps, { ...attempt, reason: check.reason })
+      throw new Settled(new MfaCodeInvalidError(check.reason))
+    }
+    const lock = await recordFailedSignIn(deps, { ...attempt, reason: check.reason })
+    throw new Settled(lock ? signInLocked(lock, deps.clock.now()) : new MfaCodeInvalidError(check.reason))
   }
 
   const token = newToken('ngs')
   try {
     return await runCommand(deps, actor, async (ctx) => {
-      if (!(await throttleStillOpen(ctx, subject.key, true))) throw new LockedMeanwhile()
+      await settleAttempt(ctx.tx, attempt.subject.key, addressOf(input.client), 'success')
       // The step moves only forward: the same code sent twice at once is accepted once.
       const moved = await ctx.tx
         .updateTable('staff')
@@ -147,11 +190,9 @@ export async function completeMfa(deps: CommandDeps, actor: StaffActor, input: M
       )
     })
   } catch (err) {
-    if (err instanceof LockedMeanwhile)
-      throw signInLocked(await recordRefusedSignIn(deps, { ...attempt, reason: 'locked_meanwhile' }), now)
     if (err instanceof ReplayedMeanwhile) {
-      await recordFailedSignIn(deps, { ...attempt, reason: 'replayed_code' })
-      throw new MfaCodeInvalidError('replayed_code')
+      await recordUncountedFailure(deps, { ...attempt, reason: 'replayed_code' })
+      throw new Settled(new MfaCodeInvalidError('replayed_code'))
     }
     throw err
   }

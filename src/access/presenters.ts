@@ -1,5 +1,5 @@
 // Staff accounts as administrators see them: never a password hash or a TOTP secret; with the caller's abilities.
-import type { Actor } from '../audit/actor.ts'
+import type { Actor } from '../domain/actor.ts'
 import { approverCoolingUntil } from '../domain/roles.ts'
 import { staffAbilities } from './policies.ts'
 import { presentStaff } from './sessions.ts'

@@ -2,14 +2,26 @@ import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { App } from '../app.ts'
 import { DomainError, ValidationError } from '../domain/errors.ts'
 import { mfaRequiredFor } from '../domain/roles.ts'
-import { clientInfo, SESSION_COOKIE, staffOf } from '../http/auth.ts'
-import { anyObject, errorResponses, idParams } from '../http/schemas.ts'
+import { clientInfo, SESSION_COOKIE, staffOf } from '../platform/route-access.ts'
+import { anyObject, errorResponses, idParams } from '../platform/schemas.ts'
 import { issueMachineToken } from './machine-tokens.ts'
 import { completeMfa, startOptionalEnrolment } from './mfa.ts'
 import { demoCode } from './mfa-demo.ts'
 import { mfaSettingsOf } from './mfa-secrets.ts'
 import { listOwnSessions, presentStaff, revokeSession } from './sessions.ts'
 import { MFA_STEP_MINUTES, type SignInResult, signIn } from './sign-in.ts'
+
+/** A throttled sign-in or token request says when to come back in the standard header too. */
+function retryAfter(reply: FastifyReply, err: DomainError): void {
+  const seconds = err.details.retry_after_seconds
+  if (err.status === 429 && typeof seconds === 'number') reply.header('retry-after', String(seconds))
+}
+const throwWithRetryAfter =
+  (reply: FastifyReply) =>
+  (err: unknown): never => {
+    if (err instanceof DomainError) retryAfter(reply, err)
+    throw err
+  }
 
 const staffOnly = { access: { auth: 'staff' } } as const
 /** The routes that finish or abandon a sign-in also take a session still waiting for its TOTP code. */
@@ -56,7 +68,7 @@ export async function accessRoutes(server: FastifyInstance, app: App) {
         client: clientInfo(request),
         ttlHours: app.config.sessionTtlHours,
         mfa: mfaSettingsOf(app),
-      })
+      }).catch(throwWithRetryAfter(reply))
       setSessionCookie(reply, out)
       reply.header('cache-control', 'no-store')
       return out
@@ -71,7 +83,8 @@ export async function accessRoutes(server: FastifyInstance, app: App) {
         tags: ['access'],
         summary: 'Finish signing in with the 6-digit code of your authenticator app (also confirms an enrolment)',
         description:
-          'A wrong or replayed code counts against the same sign-in attempts as a wrong password. On success the ' +
+          'A wrong code counts against the same sign-in attempts as a wrong password (a replayed one is refused but not ' +
+          'counted). On success the ' +
           'session is signed in under a new token (returned, and set as the cookie); the old one stops working.',
         body: {
           type: 'object',
@@ -88,7 +101,7 @@ export async function accessRoutes(server: FastifyInstance, app: App) {
         client: clientInfo(request),
         ttlHours: app.config.sessionTtlHours,
         mfa: mfaSettingsOf(app),
-      })
+      }).catch(throwWithRetryAfter(reply))
       setSessionCookie(reply, out)
       reply.header('cache-control', 'no-store')
       return out
@@ -221,10 +234,11 @@ export async function accessRoutes(server: FastifyInstance, app: App) {
         }
         if (!clientId || !secret) throw new ValidationError('client_id', 'client_id and client_secret are required')
         reply.header('cache-control', 'no-store')
-        return await issueMachineToken(app.deps, clientId, secret, request.body.scope)
+        return await issueMachineToken(app.deps, clientId, secret, request.body.scope, clientInfo(request).ip)
       } catch (err) {
         // OAuth clients read `error`; everyone else reads `code`.
         if (err instanceof DomainError) {
+          retryAfter(reply, err)
           return reply.code(err.status).send({
             error: err.code,
             error_description: err.message,

@@ -1,19 +1,33 @@
-// The per-username sign-in throttle (migration 003): passwords and TOTP codes count against the same
-// SIGN_IN_ATTEMPTS slots, so a stolen password does not buy unlimited guesses at the code.
-import { type Kysely, sql } from 'kysely'
-import { raiseAlert } from '../alerts/commands.ts'
-import type { Actor, ClientInfo } from '../audit/actor.ts'
-import { type AuditReceipt, audited, type CommandContext, recordAudit } from '../audit/record.ts'
-import { type CommandDeps, runCommand } from '../audit/run-command.ts'
-import type { DB } from '../db/types.ts'
+// The sign-in throttle (migrations 003 and 021; its SQL in throttle-claims.ts): failures lock the (username,
+// client address) pair they came from, for a time that doubles with each lock, and only KEY_CEILING failures of
+// one username from everywhere within a window protect the account itself. Passwords and TOTP codes count
+// alike, so a stolen password does not buy unlimited guesses at the code; a replayed code is not a guess.
+import {
+  type AuditReceipt,
+  audited,
+  type CommandContext,
+  type CommandDeps,
+  raiseAlert,
+  recordAudit,
+  runCommand,
+} from '../audit/index.ts'
+import type { Actor, ClientInfo } from '../domain/actor.ts'
 import { DomainError } from '../domain/errors.ts'
 import { sha256Hex } from './secrets.ts'
 import type { StaffRow } from './sessions.ts'
+import {
+  type Claim,
+  claimAttempt,
+  type FailureOutcome,
+  KEY_CEILING,
+  KEY_LOCK_MINUTES,
+  KEY_WINDOW_MINUTES,
+  PAIR_ATTEMPTS,
+  settleAttempt,
+  settleFailure,
+} from './throttle-claims.ts'
 
-export const SIGN_IN_ATTEMPTS = 5
-export const SIGN_IN_LOCK_MINUTES = 15
-const LOCK_MS = SIGN_IN_LOCK_MINUTES * 60_000
-
+export { KEY_CEILING, KEY_LOCK_MINUTES, PAIR_ATTEMPTS, PAIR_LOCK_MINUTES, pairLockMs } from './throttle-claims.ts'
 /**
  * Whom a sign-in attempt is about: the throttle key, and how the audit record and alert name it. A username that
  * names no account is kept only as its SHA-256, because what was typed there is sometimes a password.
@@ -30,70 +44,31 @@ export function signInSubject(username: string, staff: Pick<StaffRow, 'id' | 'us
   return { key: `sha256:${digest}`, named: { username_sha256: digest }, staffId: null }
 }
 
-/**
- * Counts an attempt against its username before the password or code is verified, in one statement so parallel
- * attempts queue on the row: returns false when the username is locked or SIGN_IN_ATTEMPTS attempts are already
- * counted. An expired lock starts the count again; so does a full count with no lock after a lock period, which only
- * an attempt that never finished (a crash mid-verify) leaves behind.
- */
-export async function claimSignInAttempt(db: Kysely<DB>, key: string, now: Date): Promise<boolean> {
-  const stale = new Date(now.getTime() - LOCK_MS)
-  const claimed = await db
-    .insertInto('sign_in_throttle')
-    .values({ username: key, failures: 1, locked_until: null, updated_at: now })
-    .onConflict((oc) =>
-      oc
-        .column('username')
-        .doUpdateSet({
-          failures: sql<number>`CASE WHEN sign_in_throttle.locked_until <= ${now}::timestamptz
-            OR sign_in_throttle.failures >= ${SIGN_IN_ATTEMPTS}::integer THEN 1 ELSE sign_in_throttle.failures + 1 END`,
-          // Only a row without a lock or with an expired one gets here.
-          locked_until: null,
-          updated_at: now,
-        })
-        .where((eb) =>
-          eb.or([
-            eb.and([
-              eb('sign_in_throttle.locked_until', 'is', null),
-              eb.or([
-                eb('sign_in_throttle.failures', '<', SIGN_IN_ATTEMPTS),
-                eb('sign_in_throttle.updated_at', '<=', stale),
-              ]),
-            ]),
-            eb('sign_in_throttle.locked_until', '<=', now),
-          ]),
-        ),
-    )
-    .returning('failures')
-    .executeTakeFirst()
-  return claimed !== undefined
+/** The address a throttle pair is keyed by (Fastify always knows one; a caller without one shares a pair). */
+export const addressOf = (client: ClientInfo): string => client.ip ?? 'unknown'
+
+/** Claims a slot for a sign-in step of this subject from this client, before the password or code is checked. */
+export function claimSignIn(deps: CommandDeps, subject: SignInSubject, client: ClientInfo): Promise<Claim> {
+  return claimAttempt(deps.db, deps.clock, subject.key, addressOf(client))
 }
 
-/**
- * Inside the transaction that completes a sign-in: true when no lock is set (or it expired). `reset` clears the
- * count (a complete sign-in); without it the attempts stay counted (a password verified, a TOTP code still owed).
- */
-export async function throttleStillOpen(ctx: CommandContext, key: string, reset: boolean): Promise<boolean> {
-  const row = await ctx.tx
-    .updateTable('sign_in_throttle')
-    .set(reset ? { failures: 0, locked_until: null, updated_at: ctx.now } : { updated_at: ctx.now })
-    .where('username', '=', key)
-    .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', ctx.now)]))
-    .executeTakeFirst()
-  return Number(row.numUpdatedRows) === 1
-}
-
-export function signInLocked(lockedUntil: Date | null, now: Date): DomainError {
-  // No lock yet means the count is full with attempts still being verified; the lock they set will last this long.
-  const retryAfter = lockedUntil
-    ? Math.max(1, Math.ceil((lockedUntil.getTime() - now.getTime()) / 1000))
-    : LOCK_MS / 1000
-  return new DomainError(
-    'sign_in_locked',
-    429,
-    `Too many failed sign-ins: try again in ${Math.ceil(retryAfter / 60)} minutes`,
-    { retry_after_seconds: retryAfter },
-  )
+/** What a refused or locking attempt answers: 429 with when to come back, and whether the address or the account. */
+export function signInLocked(lock: { scope: 'pair' | 'key'; lockedUntil: Date | null }, now: Date): DomainError {
+  if (!lock.lockedUntil) {
+    return new DomainError('sign_in_busy', 429, 'Other sign-ins to this account are still being checked: try again', {
+      retry_after_seconds: 60,
+    })
+  }
+  const retryAfter = Math.max(1, Math.ceil((lock.lockedUntil.getTime() - now.getTime()) / 1000))
+  const minutes = Math.ceil(retryAfter / 60)
+  const message =
+    lock.scope === 'pair'
+      ? `Too many failed sign-ins from this address: try again in ${minutes} minutes`
+      : `This account had too many failed sign-ins from many addresses and is protected for ${minutes} minutes; a compliance officer was alerted`
+  return new DomainError('sign_in_locked', 429, message, {
+    retry_after_seconds: retryAfter,
+    scope: lock.scope === 'pair' ? 'address' : 'account',
+  })
 }
 
 export const SIGN_IN: Actor = { kind: 'system', component: 'sign-in' }
@@ -120,58 +95,95 @@ function failedAttemptRecord(ctx: CommandContext, a: FailedAttempt) {
   })
 }
 
-/**
- * Records an attempt refused because its username is locked ('locked': nothing was checked; 'locked_meanwhile':
- * it was right, but the lock came first). Returns the lock's end, if one is set yet.
- */
-export async function recordRefusedSignIn(deps: CommandDeps, a: FailedAttempt): Promise<Date | null> {
-  return runCommand(deps, SIGN_IN, async (ctx) => {
-    const receipt = await failedAttemptRecord(ctx, a)
+/** Records an attempt refused by a lock without checking anything; a TOTP step's waiting session ends with it. */
+export async function recordRefusedSignIn(deps: CommandDeps, a: FailedAttempt, claim: Claim): Promise<void> {
+  const reason = claim.ok
+    ? 'locked'
+    : !claim.lockedUntil
+      ? 'busy'
+      : claim.scope === 'pair'
+        ? 'locked'
+        : 'account_protected'
+  await runCommand(deps, SIGN_IN, async (ctx) => {
+    const receipt = await failedAttemptRecord(ctx, { ...a, reason })
     if (a.sessionId) await endPendingSession(ctx, a.sessionId)
-    const row = await ctx.tx
-      .selectFrom('sign_in_throttle')
-      .select('locked_until')
-      .where('username', '=', a.subject.key)
-      .executeTakeFirst()
-    return audited(row?.locked_until ? new Date(row.locked_until) : null, [receipt])
+    return audited(undefined, [receipt])
   })
 }
 
+/** Records a claimed attempt that is not counted as a failure (a replayed TOTP code: not a guess) and settles it. */
+export async function recordUncountedFailure(deps: CommandDeps, a: FailedAttempt): Promise<void> {
+  await runCommand(deps, SIGN_IN, async (ctx) => {
+    await settleAttempt(ctx.tx, a.subject.key, addressOf(a.client), 'uncounted')
+    return audited(undefined, [await failedAttemptRecord(ctx, a)])
+  })
+}
+
+/** Gives back a claimed attempt that ended without a verdict (an error before or after the check). */
+export function releaseSignIn(deps: CommandDeps, subject: SignInSubject, client: ClientInfo): Promise<void> {
+  return settleAttempt(deps.db, subject.key, addressOf(client), 'uncounted')
+}
+
 /**
- * Records a verified failure. Its attempt was counted when claimed; if the count is full and no lock is set yet,
- * this attempt sets it, ends the pending session it came from, and raises an alert naming the account (when the
- * username names one). Returns the lock's end when this attempt set it.
+ * Records a verified failure and counts it on its pair and its username. The failure that locks its pair raises
+ * a warning naming the account and the address (and ends the waiting session it came from); the one that reaches
+ * the username's ceiling raises a risk alert naming the account. Returns the lock this attempt set, if any.
  */
-export async function recordFailedSignIn(deps: CommandDeps, a: FailedAttempt): Promise<Date | null> {
+export async function recordFailedSignIn(
+  deps: CommandDeps,
+  a: FailedAttempt,
+): Promise<{ scope: 'pair' | 'key'; lockedUntil: Date } | null> {
   return runCommand(deps, SIGN_IN, async (ctx) => {
-    const locked = await ctx.tx
-      .updateTable('sign_in_throttle')
-      .set({ locked_until: new Date(ctx.now.getTime() + LOCK_MS), updated_at: ctx.now })
-      .where('username', '=', a.subject.key)
-      .where('failures', '>=', SIGN_IN_ATTEMPTS)
-      .where('locked_until', 'is', null)
-      .returning(['failures', 'locked_until'])
-      .executeTakeFirst()
+    const ip = addressOf(a.client)
+    const outcome = await settleFailure(ctx.tx, a.subject.key, ip, ctx.now)
     const receipts: [AuditReceipt, ...AuditReceipt[]] = [await failedAttemptRecord(ctx, a)]
-    if (!locked?.locked_until) return audited(null, receipts)
-    if (a.sessionId) await endPendingSession(ctx, a.sessionId)
-    const alert = await raiseAlert(ctx, {
-      kind: 'staff_sign_in_locked',
-      severity: 'warning',
-      ...(a.subject.staffId ? { staffId: a.subject.staffId } : {}),
-      attempt: {
-        ...a.subject.named,
-        failed_sign_ins: locked.failures,
-        stage: a.sessionId ? 'mfa' : 'password',
-        ip: a.client.ip ?? null,
-      },
-    })
-    receipts.push(alert.receipt)
-    return audited(new Date(locked.locked_until), receipts)
+    if ((outcome.pairLock || outcome.keyLock) && a.sessionId) await endPendingSession(ctx, a.sessionId)
+    const stage = a.sessionId ? 'mfa' : 'password'
+    const staff = a.subject.staffId ? { staffId: a.subject.staffId } : {}
+    if (outcome.pairLock) {
+      const alert = await raiseAlert(ctx, {
+        kind: 'staff_sign_in_locked',
+        severity: 'warning',
+        ...staff,
+        attempt: { ...a.subject.named, ip, failed_sign_ins: PAIR_ATTEMPTS, stage, ...lockFigures(outcome, ctx.now) },
+      })
+      receipts.push(alert.receipt)
+    }
+    if (outcome.keyLock) {
+      const alert = await raiseAlert(ctx, {
+        kind: 'staff_sign_in_ceiling',
+        severity: 'risk',
+        ...staff,
+        attempt: {
+          ...a.subject.named,
+          failed_sign_ins: KEY_CEILING,
+          window_minutes: KEY_WINDOW_MINUTES,
+          protected_minutes: KEY_LOCK_MINUTES,
+          stage,
+          last_ip: ip,
+        },
+      })
+      receipts.push(alert.receipt)
+    }
+    const lock = outcome.keyLock
+      ? { scope: 'key' as const, lockedUntil: outcome.keyLock.until }
+      : outcome.pairLock
+        ? { scope: 'pair' as const, lockedUntil: outcome.pairLock.until }
+        : null
+    return audited(lock, receipts)
   })
 }
 
-/** A pending session whose username got locked is over: the next sign-in starts from the password again. */
+/** How long the lock a failure set lasts, and which lock of its pair it is (each doubles the one before). */
+export function lockFigures(outcome: FailureOutcome, now: Date) {
+  if (!outcome.pairLock) return {}
+  return {
+    lock_minutes: Math.round((outcome.pairLock.until.getTime() - now.getTime()) / 60_000),
+    lock_number: outcome.pairLock.locks,
+  }
+}
+
+/** A pending session whose sign-in got locked is over: the next sign-in starts from the password again. */
 async function endPendingSession(ctx: CommandContext, sessionId: string): Promise<void> {
   await ctx.tx
     .updateTable('sessions')

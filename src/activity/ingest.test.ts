@@ -1,7 +1,11 @@
-import { createHash } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { openTestApp, type TestApp } from '../../test/helpers/app.ts'
-import { makeActiveNumber, makeRange, makeStaff } from '../../test/helpers/factories.ts'
+import { makeActiveNumber, makeRange, makeStaff, SYSTEM } from '../../test/helpers/factories.ts'
+import { audited, recordAudit } from '../audit/record.ts'
+import { runCommand } from '../audit/run-command.ts'
+import { withdrawToAging } from '../changes/custody-moves.ts'
+import { lockHolding } from '../changes/holding.ts'
 import { feedHealth, usageSince } from './index.ts'
 import { bearer, machineClient, machineToken, type TestClient, withdrawForTest } from './test-support.ts'
 
@@ -294,6 +298,44 @@ describe('inactivity cycle', () => {
     expect(after.next_due_at?.toISOString()).toBe(t.clock.now().toISOString())
   })
 })
+
+describe('a custody ended by termination', () => {
+  test('a top-up dated before the termination is stored against it but restarts no cycle (cycles_restarted 0)', async () => {
+    const msisdn = await heldNumber()
+    const terminatedAt = t.clock.now()
+    const custodyId = await terminateForTest(msisdn)
+    t.clock.advance(DAY)
+    const before = await stateOf(msisdn)
+    expect(before).toMatchObject({ custody_id: custodyId, stage: 'aging' })
+    const { json } = await post({
+      source: 'ocs',
+      events: [
+        {
+          msisdn,
+          kind: 'topup',
+          amount: '2',
+          occurred_at: iso(terminatedAt.getTime() - 3_600_000),
+          external_id: nextId(),
+        },
+      ],
+    })
+    expect(json).toMatchObject({ accepted: 1, rejected: 0, cycles_restarted: 0 })
+    const after = await stateOf(msisdn)
+    expect(after).toMatchObject({ stage: 'aging', cycle_no: before.cycle_no })
+    expect(after.cycle_started_at).toEqual(before.cycle_started_at)
+    expect(after.next_due_at).toEqual(before.next_due_at) // not made due early: nothing to reinstate
+  })
+})
+
+/** Ends the number's custody by termination, the way an executed termination request does. */
+async function terminateForTest(msisdn: string): Promise<string> {
+  return runCommand(t.app.deps, SYSTEM, async (ctx) => {
+    const holding = await lockHolding(ctx, msisdn, 'termination')
+    const out = await withdrawToAging(ctx, holding, 'termination', randomUUID())
+    const receipt = await recordAudit(ctx, { action: 'number.terminated', msisdn, basis: 'termination' })
+    return audited(holding.custody_id, [receipt, ...out.receipts])
+  })
+}
 
 describe('feed health', () => {
   test('sources that spoke count; a silent one makes the feed unhealthy; a heartbeat revives it', async () => {

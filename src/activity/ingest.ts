@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
-import { describeActor } from '../audit/actor.ts'
-import { type Audited, audited, type CommandContext, recordAudit } from '../audit/record.ts'
+import { type Audited, audited, type CommandContext, recordAudit } from '../audit/index.ts'
+import { describeActor } from '../domain/actor.ts'
 import { ValidationError } from '../domain/errors.ts'
 import { conflictingReplays, storeEvents, touchSources } from './queries.ts'
 import { MAX_BATCH_EVENTS, type RowOutcome, SOURCE_PATTERN, validateEvents } from './validate.ts'

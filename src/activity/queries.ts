@@ -98,12 +98,16 @@ export function storeEventsQuery(rows: readonly ActivityRow[], batchId: string, 
       SELECT version, ARRAY(SELECT jsonb_array_elements_text(params -> 'qualifying_kinds')) AS kinds
       FROM recycling_policies
     ),
+    -- A cycle restarts only for a custody that is open or was withdrawn for inactivity (a late top-up may prove the
+    -- withdrawal wrong); one the holder ended (termination) or a legal order ended has no cycle left to restart.
     locked AS (
       SELECT s.custody_id, x.last_qualifying, a.usage AS last_usage,
-             x.last_qualifying > s.cycle_started_at AS cycle_moves,
+             x.last_qualifying > s.cycle_started_at AND coalesce(c.end_reason, 'inactivity') = 'inactivity'
+               AS cycle_moves,
              a.usage > coalesce(s.last_usage_at, '-infinity') AS usage_moves
       FROM latest a
       JOIN recycling_state s ON s.custody_id = a.custody_id
+      JOIN custodies c ON c.id = a.custody_id
       JOIN qualifying q ON q.version = s.policy_version
       CROSS JOIN LATERAL (
         SELECT greatest(CASE WHEN 'topup' = ANY (q.kinds) THEN a.topup END,
@@ -111,7 +115,8 @@ export function storeEventsQuery(rows: readonly ActivityRow[], batchId: string, 
                         CASE WHEN 'usage' = ANY (q.kinds) THEN a.usage END) AS last_qualifying
       ) x
       WHERE s.stage IN ('in_cycle', 'aging')
-        AND (x.last_qualifying > s.cycle_started_at OR a.usage > coalesce(s.last_usage_at, '-infinity'))
+        AND ((x.last_qualifying > s.cycle_started_at AND coalesce(c.end_reason, 'inactivity') = 'inactivity')
+             OR a.usage > coalesce(s.last_usage_at, '-infinity'))
       ORDER BY s.custody_id
       FOR UPDATE OF s
     ),

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { App } from '../app.ts'
-import { audited, recordAudit } from '../audit/record.ts'
-import { runCommand } from '../audit/run-command.ts'
+import { audited, recordAudit, runCommand } from '../audit/index.ts'
 import { NotFoundError, ValidationError } from '../domain/errors.ts'
-import { actorOf } from '../http/auth.ts'
-import { anyObject, errorResponses, idParams, limitQuery } from '../http/schemas.ts'
+import { defaultMarket } from '../domain/markets.ts'
+import { actorOf } from '../platform/route-access.ts'
+import { anyObject, errorResponses, idParams, limitQuery } from '../platform/schemas.ts'
 import { feedHealth } from './health.ts'
 import { ingestActivity } from './ingest.ts'
 import { presentBatch, presentSource } from './presenters.ts'
@@ -193,6 +193,8 @@ async function currentSilenceHours(app: App): Promise<number> {
   const row = await app.db
     .selectFrom('recycling_policies')
     .select('params')
+    // The feed is the operator's, one for every market: its home market's policy says how long it may be silent.
+    .where('market', '=', defaultMarket(app.config.country))
     .where('effective_from', '<=', app.clock.now())
     .orderBy('version', 'desc')
     .limit(1)

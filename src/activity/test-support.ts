@@ -1,10 +1,11 @@
 // Helpers for the activity and provisioning tests (not imported by the application).
-import { issueMachineToken } from '../access/machine-tokens.ts'
-import { hashPassword } from '../access/secrets.ts'
+
+import { actAsOwnerInThisTransaction } from '../../test/helpers/owner-fixture.ts'
+import { hashPassword, issueMachineToken } from '../access/index.ts'
 import type { App } from '../app.ts'
-import type { Actor } from '../audit/actor.ts'
-import { audited, recordAudit } from '../audit/record.ts'
-import { runCommand } from '../audit/run-command.ts'
+import { audited, recordAudit, runCommand } from '../audit/index.ts'
+import { endCustody, moveNumber, unbindSim } from '../custody/index.ts'
+import type { Actor } from '../domain/actor.ts'
 
 let clients = 0
 
@@ -52,29 +53,17 @@ export const bearer = (token: string) => ({ authorization: `Bearer ${token}` })
 const FIXTURE: Actor = { kind: 'system', component: 'test-fixture' }
 
 /**
- * Ends a custody the way a withdrawal for inactivity does (custody closed, number aging, state row aging), with raw
- * SQL and an audit record: a stand-in for the recycling engine in these tests.
+ * Ends a custody the way a withdrawal for inactivity does (custody closed, number aging, state row aging), through
+ * the custody commands but without the withdrawal's decision, and an audit record, as the schema owner: a stand-in
+ * for the recycling engine in these tests.
  */
 export async function withdrawForTest(app: App, msisdn: string, at: Date): Promise<string> {
   return runCommand({ db: app.db, clock: { now: () => at } }, FIXTURE, async (ctx) => {
-    const custody = await ctx.tx
-      .updateTable('custodies')
-      .set({ ended_at: at, end_reason: 'inactivity' })
-      .where('msisdn', '=', msisdn)
-      .where('ended_at', 'is', null)
-      .returning('id')
-      .executeTakeFirstOrThrow()
-    await ctx.tx
-      .updateTable('sim_bindings')
-      .set({ ended_at: at, end_reason: 'custody_ended' })
-      .where('custody_id', '=', custody.id)
-      .where('ended_at', 'is', null)
-      .execute()
-    await ctx.tx
-      .updateTable('numbers')
-      .set({ state: 'aging', state_changed_at: at })
-      .where('msisdn', '=', msisdn)
-      .execute()
+    // Owner-connection fixture: the application role may not end a custody for inactivity without its decision (031).
+    await actAsOwnerInThisTransaction(ctx.tx)
+    const custody = { id: await endCustody(ctx, { msisdn }, 'inactivity') }
+    await unbindSim(ctx, custody.id, 'custody_ended')
+    await moveNumber(ctx, { msisdn, from: ['active', 'suspended'], to: 'aging' })
     await ctx.tx
       .updateTable('recycling_state')
       .set({ stage: 'aging', withdrawn_at: at, next_due_at: new Date(at.getTime() + 90 * 86_400_000), updated_at: at })

@@ -24,6 +24,9 @@ export function listAlerts(db: Kysely<DB>, f: AlertFilter) {
       'alerts.msisdn',
       'alerts.attempt',
       'alerts.raised_at',
+      // Identical alerts within a window are one row (src/audit/alerts.ts): how often, and when last.
+      'alerts.repeats',
+      'alerts.last_seen_at',
     ])
     .orderBy('alerts.raised_at', 'desc')
     .orderBy('alerts.id')

@@ -2,7 +2,8 @@ import type { FastifyInstance } from 'fastify'
 import type { App } from '../app.ts'
 import { ValidationError } from '../domain/errors.ts'
 import { normaliseMsisdnInput } from '../domain/msisdn.ts'
-import { errorResponses, limitQuery, msisdnPattern } from '../http/schemas.ts'
+import { errorResponses, limitQuery, msisdnPattern } from '../platform/schemas.ts'
+import { presentAlert } from './presenters.ts'
 import { listAlerts } from './queries.ts'
 
 export async function alertRoutes(server: FastifyInstance, app: App) {
@@ -13,6 +14,9 @@ export async function alertRoutes(server: FastifyInstance, app: App) {
       schema: {
         tags: ['alerts'],
         summary: 'Alerts, newest first: refused attempts and suspicious events, each naming who tried',
+        description:
+          'Every 403 to a known staff member or machine client leaves one. Identical alerts (same kind, person and ' +
+          'subject) within 10 minutes of the first are counted on it: `repeats`, `last_seen_at`.',
         querystring: {
           type: 'object',
           properties: {
@@ -39,7 +43,7 @@ export async function alertRoutes(server: FastifyInstance, app: App) {
         msisdn: q.msisdn ? normaliseMsisdnInput(q.msisdn, app.config.country) : undefined,
         before,
       })
-      return { items }
+      return { items: items.map(presentAlert) }
     },
   )
 }

@@ -2,8 +2,8 @@
 // offers it to the witnesses. Runs promptly after commands in the server (with a slow idle safety pass), and in the
 // worker pass.
 
-import { raiseAlert } from '../alerts/commands.ts'
 import type { App } from '../app.ts'
+import { raiseAlert } from './alerts.ts'
 import { type AuditLogConfig, loadAuditLogConfig } from './log-config.ts'
 import { audited, recordAudit } from './record.ts'
 import { runCommand } from './run-command.ts'

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { Transaction } from 'kysely'
 import type { DB } from '../db/types.ts'
 import type { ActionName } from '../domain/actions.ts'
-import { type Actor, describeActor } from './actor.ts'
+import { type Actor, describeActor } from '../domain/actor.ts'
 import { commitPersonal, encodeLeaf, LEAF_VERSION } from './leaf.ts'
 
 /** What every state-changing command receives: its transaction, who acts, and the one instant it acts at. */

@@ -3,8 +3,8 @@ import type { FastifyInstance } from 'fastify'
 import type { App } from '../app.ts'
 import { ValidationError } from '../domain/errors.ts'
 import { normaliseMsisdnInput } from '../domain/msisdn.ts'
-import { actorOf } from '../http/auth.ts'
-import { anyObject, errorResponses, idParams, msisdnPattern } from '../http/schemas.ts'
+import { actorOf } from '../platform/route-access.ts'
+import { anyObject, errorResponses, idParams, msisdnPattern } from '../platform/schemas.ts'
 import { auditLogConfig, signerFor } from './log-service.ts'
 import { erasePersonalData, revealPersonalData } from './personal-data.ts'
 import { presentCheckpoint, presentConsistency, presentInclusion, presentLeaf, presentTimeline } from './presenters.ts'
@@ -17,6 +17,7 @@ import {
   queueStatus,
   type TimelineFilter,
 } from './queries.ts'
+import { reconcileRoutes } from './reconcile-routes.ts'
 import { runCommand } from './run-command.ts'
 import { currentHead } from './tree-store.ts'
 
@@ -31,6 +32,7 @@ const MAX_EXPORT_LEAVES = 1_000_000
 const EXPORT_CHUNK = 5_000
 
 export async function auditRoutes(server: FastifyInstance, app: App) {
+  await reconcileRoutes(server, app)
   server.get(
     '/api/v1/audit/public-key',
     {

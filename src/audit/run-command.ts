@@ -1,10 +1,10 @@
 import type { Kysely } from 'kysely'
-import { raiseAlert } from '../alerts/commands.ts'
-import { translateDbError } from '../db/errors.ts'
+import { DatabaseUnavailableError, translateDbError } from '../db/errors.ts'
 import type { DB } from '../db/types.ts'
+import type { Actor } from '../domain/actor.ts'
 import type { Clock } from '../domain/clock.ts'
 import { DomainError } from '../domain/errors.ts'
-import type { Actor } from './actor.ts'
+import { raiseAlert } from './alerts.ts'
 import type { Audited, CommandContext, Unchanged } from './record.ts'
 
 export interface CommandDeps {
@@ -33,7 +33,16 @@ export async function runCommand<T>(
     const refusal = translateDbError(err)
     if (refusal instanceof DomainError && refusal.alert) {
       const alert = refusal.alert
-      const { id } = await deps.db.transaction().execute((tx) => raiseAlert({ tx, actor, now }, alert))
+      // The database may have gone away between the rollback and this write: then the refusal cannot leave its
+      // alert, and the caller is told to try again (503) rather than handed a raw driver error.
+      const { id } = await deps.db
+        .transaction()
+        .execute((tx) => raiseAlert({ tx, actor, now }, alert))
+        .catch((alertErr: unknown) => {
+          const failure = translateDbError(alertErr)
+          if (failure instanceof DatabaseUnavailableError) failure.details.refused = refusal.code
+          throw failure
+        })
       deps.onAudited?.()
       refusal.details.alert_id = id
     }

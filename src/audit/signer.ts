@@ -14,6 +14,24 @@ export class SignerRefusal extends Error {
   readonly code = 'checkpoint_refused'
 }
 
+/** The log's key was made for another origin than the one configured: its checkpoints would name a log it is not. */
+export class SignerOriginError extends Error {
+  readonly code = 'signer_origin_mismatch'
+}
+
+/**
+ * Why `origin` is not the origin the key was made for, if it is not. `numguard audit keygen ORIGIN` names the key
+ * after its origin (C2SP tlog-checkpoint: the key name SHOULD match the origin line), so a witness or verifier
+ * that takes the origin from the key name agrees with what is signed.
+ */
+export function originMismatch(keyFile: string, keyName: string, origin: string): string | undefined {
+  if (keyName === origin) return undefined
+  return (
+    `the audit log key ${keyFile} was made for the origin "${keyName}", not "${origin}": set ` +
+    `NUMGUARD_LOG_ORIGIN=${keyName}, or make a key for "${origin}" with \`numguard audit keygen ${origin}\``
+  )
+}
+
 export interface LogSigner {
   origin: string
   /** The verifier key to publish (public-key.txt of a bundle). */
@@ -30,8 +48,11 @@ export function loadSigner(options: { keyFile?: string; origin?: string }): LogS
   const skey = readSignerKeyFile(keyFile)
   const parsed = parseSignerKey(skey)
   if (parsed.type !== 'ed25519') throw new Error(`${keyFile} holds a witness key; the log needs an Ed25519 note key`)
+  const origin = options.origin ?? DEFAULT_LOG_ORIGIN
+  const mismatch = originMismatch(keyFile, parsed.name, origin)
+  if (mismatch) throw new SignerOriginError(mismatch)
   return {
-    origin: options.origin ?? DEFAULT_LOG_ORIGIN,
+    origin,
     vkey: verifierKeyOf(skey),
     keyName: parsed.name,
     isDemoKey: keyFile === DEMO_LOG_KEY_FILE,

@@ -1,9 +1,9 @@
 // Sends signed checkpoints to the configured witnesses (C2SP tlog-witness) and keeps their cosignatures. A witness
 // that fails is retried with backoff; the first failure of a streak raises an alert (one, not one per retry).
 import type { Kysely } from 'kysely'
-import { raiseAlert } from '../alerts/commands.ts'
 import type { DB } from '../db/types.ts'
-import type { Actor } from './actor.ts'
+import type { Actor } from '../domain/actor.ts'
+import { raiseAlert } from './alerts.ts'
 import type { WitnessConfig } from './log-config.ts'
 import { audited } from './record.ts'
 import { type CommandDeps, runCommand } from './run-command.ts'

@@ -1,4 +1,4 @@
-// The one write path (STYLE.md "One write path", DOMAIN.md invariants 6 and 8): runCommand, the audit record and the
+// The one write path (docs/STYLE.md "One write path", docs/DOMAIN.md invariants 6 and 8): runCommand, the audit record and the
 // database guard together. Runs on both suites.
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -78,7 +78,7 @@ describe('a command that changes a guarded table without recording it', () => {
             username: `ghost.${id.slice(0, 8)}`,
             display_name: 'Ghost',
             password_hash: 'x',
-            roles: ['supervisor'],
+            roles: [], // with a role it would be refused before commit (037): the missing leaf is what this shows
             status: 'active',
             created_at: ctx.now,
             updated_at: ctx.now,

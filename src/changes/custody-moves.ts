@@ -1,16 +1,23 @@
 // What executing a change does to custody and SIM bindings, each step a guarded update that must move exactly the
 // rows it names; the database checks the rest (an executed request as the ground of a new custody or binding).
-import { randomUUID } from 'node:crypto'
-import type { AuditReceipt, CommandContext } from '../audit/record.ts'
+import type { AuditReceipt, CommandContext } from '../audit/index.ts'
+import {
+  bindSim as bindSimToCustody,
+  endCustody as endCustodyCommand,
+  moveNumber,
+  unbindSim,
+} from '../custody/index.ts'
 import { ConflictError } from '../domain/errors.ts'
 import { agingEndsOn, localDate, localInstant, type PolicyParams } from '../domain/policy.ts'
 import { enqueueProvisioning } from '../provisioning/index.ts'
-import { recordDisconnection } from '../recycling/disconnections.ts'
+import { recordDisconnection } from '../recycling/index.ts'
 import type { Holding } from './holding.ts'
 
+const changedMeanwhile = (what: string, details: Record<string, unknown>) =>
+  new ConflictError('concurrent_change', `${what} changed meanwhile; nothing was done`, details)
+
 function exactlyOne(result: { numUpdatedRows: bigint }, what: string, details: Record<string, unknown>): void {
-  if (Number(result.numUpdatedRows) !== 1)
-    throw new ConflictError('concurrent_change', `${what} changed meanwhile; nothing was done`, details)
+  if (Number(result.numUpdatedRows) !== 1) throw changedMeanwhile(what, details)
 }
 
 /** The holding the request was filed on must still be the one in force (same custody, same SIM where it matters). */
@@ -34,14 +41,7 @@ export async function endBinding(
   reason: 'sim_swap' | 'custody_ended' | 'sim_lost',
   simState: 'deactivated' | 'lost_stolen',
 ): Promise<string | null> {
-  const ended = await ctx.tx
-    .updateTable('sim_bindings')
-    .set({ ended_at: ctx.now, end_reason: reason })
-    .where('custody_id', '=', holding.custody_id)
-    .where('ended_at', 'is', null)
-    .returning('iccid')
-    .execute()
-  const iccid = ended[0]?.iccid ?? null
+  const iccid = (await unbindSim(ctx, holding.custody_id, reason))[0] ?? null
   if (iccid) await ctx.tx.updateTable('sims').set({ state: simState }).where('iccid', '=', iccid).execute()
   return iccid
 }
@@ -61,17 +61,7 @@ export async function bindSim(
     `SIM ${input.iccid}`,
     { iccid: input.iccid },
   )
-  await ctx.tx
-    .insertInto('sim_bindings')
-    .values({
-      id: randomUUID(),
-      msisdn: input.msisdn,
-      iccid: input.iccid,
-      custody_id: input.custodyId,
-      request_id: input.requestId,
-      started_at: ctx.now,
-    })
-    .execute()
+  await bindSimToCustody(ctx, input)
 }
 
 export async function endCustody(
@@ -79,15 +69,8 @@ export async function endCustody(
   holding: Holding,
   reason: 'transfer' | 'termination' | 'legal_order',
 ): Promise<void> {
-  exactlyOne(
-    await ctx.tx
-      .updateTable('custodies')
-      .set({ ended_at: ctx.now, end_reason: reason })
-      .where('id', '=', holding.custody_id)
-      .where('ended_at', 'is', null)
-      .executeTakeFirst(),
-    `The custody of ${holding.msisdn}`,
-    { custody_id: holding.custody_id },
+  await endCustodyCommand(ctx, { custodyId: holding.custody_id }, reason, () =>
+    changedMeanwhile(`The custody of ${holding.msisdn}`, { custody_id: holding.custody_id }),
   )
 }
 
@@ -114,15 +97,8 @@ export async function withdrawToAging(
   const policy = await policyOf(ctx, holding.custody_id)
   await endCustody(ctx, holding, reason)
   const iccid = await endBinding(ctx, holding, 'custody_ended', 'deactivated')
-  exactlyOne(
-    await ctx.tx
-      .updateTable('numbers')
-      .set({ state: 'aging', state_changed_at: ctx.now })
-      .where('msisdn', '=', holding.msisdn)
-      .where('state', 'in', ['active', 'suspended'])
-      .executeTakeFirst(),
-    `Number ${holding.msisdn}`,
-    { msisdn: holding.msisdn },
+  await moveNumber(ctx, { msisdn: holding.msisdn, from: ['active', 'suspended'], to: 'aging' }, () =>
+    changedMeanwhile(`Number ${holding.msisdn}`, { msisdn: holding.msisdn }),
   )
   const agingEnds = agingEndsOn(ctx.now, policy, holding.party_kind === 'organisation')
   // The recycling sweep returns the number to the pool when aging ends (it ages like a withdrawn number).

@@ -3,11 +3,11 @@
 // waits for nothing). The requester may still execute it by hand; both go through executeRequest.
 import { sql } from 'kysely'
 import type { App } from '../app.ts'
-import type { Actor } from '../audit/actor.ts'
-import { runCommand } from '../audit/run-command.ts'
+import { runCommand } from '../audit/index.ts'
 import { translateDbError } from '../db/errors.ts'
+import type { Actor } from '../domain/actor.ts'
 import { DomainError } from '../domain/errors.ts'
-import { executeRequest } from '../requests/execute.ts'
+import { executeRequest } from '../requests/index.ts'
 import { failureReason, lastExecutionFailure, rememberExecutionFailure } from './due-failures.ts'
 
 const EXECUTOR: Actor = { kind: 'system', component: 'change-executor' }

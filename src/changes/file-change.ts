@@ -1,16 +1,19 @@
 // Filing a change on a held number, the way every kind of this feature does it: the request (four eyes, from
 // src/requests), the consents checked in the shop, the holder's one-time code by SMS when the kind needs their word,
 // and the notice DOMAIN's table owes at request time. One transaction: all of it exists, or none.
-import type { StaffActor } from '../access/policies.ts'
-import { type Audited, type AuditReceipt, audited, type CommandContext } from '../audit/record.ts'
-import { issueConsentCode, recordConsent } from '../consent/commands.ts'
-import { missingConsents } from '../consent/queries.ts'
-import { type ConsentParty, needsHolderCodeConsent, REQUEST_TABLE, type RequestKind } from '../domain/requests.ts'
-import { createRequest } from '../requests/commands.ts'
-import { RequestNotExecutableError } from '../requests/errors.ts'
-import { findRequest, type RequestRecord } from '../requests/queries.ts'
+import type { StaffActor } from '../access/index.ts'
+import { type Audited, type AuditReceipt, audited, type CommandContext } from '../audit/index.ts'
+import { issueConsentCode, missingConsents, recordConsent } from '../consent/index.ts'
+import {
+  type ConsentParty,
+  type NoticeTarget,
+  needsHolderCodeConsent,
+  REQUEST_TABLE,
+  type RequestKind,
+} from '../domain/requests.ts'
+import { createRequest, findRequest, RequestNotExecutableError, type RequestRecord } from '../requests/index.ts'
 import { consentAction } from './consent-texts.ts'
-import { type Holding, noticeOfChange } from './holding.ts'
+import { type Holding, type NoticeText, noticeOfChange } from './holding.ts'
 
 export interface ChangeFiling {
   kind: RequestKind
@@ -19,7 +22,7 @@ export interface ChangeFiling {
   /** ID checks already done in the shop, recorded as consents. */
   idChecks?: { party: ConsentParty; evidence: Record<string, unknown> }[]
   /** The notice at request time (DOMAIN's table says to whom). */
-  notice?: { en: string; km: string }
+  notice?: { en: string; km: string } | Record<NoticeTarget, NoticeText>
   withoutWait?: boolean
 }
 

@@ -1,14 +1,15 @@
 // The holder's own changes: termination (24 h wait, NO cancels) and a KYC identity change (a supervisor of another
 // shop approves; ID-only customer authentication is refused for 30 days after). Both need the holder's SMS reply.
-import type { StaffActor } from '../access/policies.ts'
-import { type Audited, type CommandContext, recordAudit } from '../audit/record.ts'
+import type { StaffActor } from '../access/index.ts'
+import { type Audited, type CommandContext, recordAudit } from '../audit/index.ts'
 import { NotFoundError, ValidationError } from '../domain/errors.ts'
-import type { ExecutionResult } from '../requests/executors.ts'
-import type { RequestRecord } from '../requests/queries.ts'
-import { kycDocumentHash, type NewSubscriber, normaliseDocumentNumber } from '../subscribers/commands.ts'
+import type { ExecutionResult, RequestRecord } from '../requests/index.ts'
+import { kycDocumentHash, type NewSubscriber, normaliseDocumentNumber } from '../subscribers/index.ts'
 import { refuseOvertaken, withdrawToAging } from './custody-moves.ts'
 import { type FiledChange, fileChange } from './file-change.ts'
+import { refuseUnauthenticatedFiling } from './filing-guard.ts'
 import { lockHolding, operatorTime } from './holding.ts'
+import { refuseChangeAfterSwap } from './swap-history.ts'
 
 export async function requestTermination(
   ctx: CommandContext,
@@ -17,6 +18,8 @@ export async function requestTermination(
   kycKey: string,
 ): Promise<Audited<FiledChange>> {
   const holding = await lockHolding(ctx, input.msisdn, 'terminated')
+  await refuseUnauthenticatedFiling(ctx, agent, holding, 'termination', { holderIdChecked: false })
+  await refuseChangeAfterSwap(ctx.tx, 'termination', input.msisdn, ctx.now, agent.staffId)
   const after = operatorTime(new Date(ctx.now.getTime() + 24 * 3_600_000))
   return fileChange(
     ctx,
@@ -38,6 +41,7 @@ export async function executeTermination(ctx: CommandContext, request: RequestRe
   const p = request.payload as { msisdn: string; custody_id: string }
   const holding = await lockHolding(ctx, p.msisdn, 'terminated')
   refuseOvertaken(holding, { custody_id: p.custody_id }, request.id)
+  await refuseChangeAfterSwap(ctx.tx, 'termination', p.msisdn, ctx.now, null)
   const { outcome, receipts } = await withdrawToAging(ctx, holding, 'termination', request.id)
   const receipt = await recordAudit(ctx, {
     action: 'number.terminated',
@@ -78,6 +82,8 @@ export async function requestKycChange(
   if (!/^[A-Z0-9]{4,40}$/.test(doc))
     throw new ValidationError('kyc_doc_number', 'the document number must be 4 to 40 letters or digits')
   const holding = await lockHolding(ctx, input.msisdn, 'given a new identity')
+  await refuseUnauthenticatedFiling(ctx, agent, holding, 'kyc_change', { holderIdChecked: false })
+  await refuseChangeAfterSwap(ctx.tx, 'kyc_change', input.msisdn, ctx.now, agent.staffId)
   const payload: KycChangePayload = {
     msisdn: input.msisdn,
     subscriber_id: holding.subscriber_id,
@@ -102,6 +108,7 @@ export async function executeKycChange(ctx: CommandContext, request: RequestReco
   const p = request.payload as KycChangePayload
   const holding = await lockHolding(ctx, p.msisdn, 'given a new identity')
   if (holding.subscriber_id !== p.subscriber_id) refuseOvertaken(holding, { custody_id: '' }, request.id)
+  await refuseChangeAfterSwap(ctx.tx, 'kyc_change', p.msisdn, ctx.now, null)
   const before = await ctx.tx
     .selectFrom('subscribers')
     .select(['kyc_doc_kind', 'kyc_doc_last4'])

@@ -1,12 +1,12 @@
 // Who holds a number now, read and locked the way every change of custody or SIM starts; the holder's ID check;
 // the notices a change owes the holder (DOMAIN: "SMS to the number (and alternate contact) at request").
-import type { StaffActor } from '../access/policies.ts'
-import { constantTimeEqual } from '../access/secrets.ts'
-import type { AuditReceipt, CommandContext } from '../audit/record.ts'
+import type { StaffActor } from '../access/index.ts'
+import { constantTimeEqual } from '../access/index.ts'
+import type { AuditReceipt, CommandContext } from '../audit/index.ts'
 import { ConflictError, DomainError, NotFoundError } from '../domain/errors.ts'
 import type { NoticeTarget } from '../domain/requests.ts'
-import { queueNotice } from '../sms/index.ts'
-import { kycDocumentHash } from '../subscribers/commands.ts'
+import { type NoticeTemplate, queueNotice, type TemplateParams } from '../sms/index.ts'
+import { kycDocumentHash } from '../subscribers/index.ts'
 
 export interface Holding {
   msisdn: string
@@ -91,11 +91,32 @@ export async function lockShopSim(ctx: CommandContext, iccid: string, shopId: st
   }
 }
 
+/** A notice written by a template of src/sms/templates.ts (GSM-7 length rules and both languages live there). */
+export interface NoticeText {
+  template: NoticeTemplate
+  params: TemplateParams
+}
+
+function noticeText(
+  text: { en: string; km: string } | Record<NoticeTarget, NoticeText>,
+  target: NoticeTarget,
+  language: Holding['language'],
+): NoticeText {
+  if ('en' in text) return { template: 'notice', params: { text: text[language] } }
+  return text[target]
+}
+
 /** Queues the notice a change owes at request time, to the number and (where DOMAIN says) the alternate contact. */
 export async function noticeOfChange(
   ctx: CommandContext,
   holding: Pick<Holding, 'msisdn' | 'language' | 'alt_contact' | 'custody_id'>,
-  input: { requestId: string; purpose: string; targets: readonly NoticeTarget[]; text: { en: string; km: string } },
+  input: {
+    requestId: string
+    purpose: string
+    targets: readonly NoticeTarget[]
+    /** Free text in both languages (the `notice` template), or a template of src/sms/templates.ts per target. */
+    text: { en: string; km: string } | Record<NoticeTarget, NoticeText>
+  },
 ): Promise<{ noticeIds: string[]; receipts: AuditReceipt[] }> {
   const noticeIds: string[] = []
   const receipts: AuditReceipt[] = []
@@ -108,8 +129,7 @@ export async function noticeOfChange(
       purpose: input.purpose,
       dedupeKey: `${input.purpose}:${input.requestId}:${target}`,
       language: holding.language,
-      template: 'notice',
-      params: { text: input.text[holding.language] },
+      ...noticeText(input.text, target, holding.language),
       // A holder hears of a change to their number at once, whatever the hour: it is their chance to stop it.
       respectSendWindow: false,
       custodyId: holding.custody_id,

@@ -1,11 +1,10 @@
 // Legal-order withdrawal (DOMAIN's request table): a compliance officer files it with the SHA-256 of the order
 // document; another compliance officer approves; the holder is told and the order waits 7 days — unless the order
 // forbids notice, when there is neither SMS nor wait. Execution ends custody (legal_order); the number ages.
-import type { StaffActor } from '../access/policies.ts'
-import { type Audited, type CommandContext, recordAudit } from '../audit/record.ts'
+import type { StaffActor } from '../access/index.ts'
+import { type Audited, type CommandContext, recordAudit } from '../audit/index.ts'
 import { ValidationError } from '../domain/errors.ts'
-import type { ExecutionResult } from '../requests/executors.ts'
-import type { RequestRecord } from '../requests/queries.ts'
+import type { ExecutionResult, RequestRecord } from '../requests/index.ts'
 import { refuseOvertaken, withdrawToAging } from './custody-moves.ts'
 import { type FiledChange, fileChange } from './file-change.ts'
 import { lockHolding, operatorTime } from './holding.ts'

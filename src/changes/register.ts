@@ -1,8 +1,8 @@
 // Wires this feature into the request workflow (executors with their consent check) and the SMS replies.
-import type { CommandContext } from '../audit/record.ts'
+import type { CommandContext } from '../audit/index.ts'
 import { DomainError } from '../domain/errors.ts'
-import { registerRequestExecutor } from '../requests/executors.ts'
-import type { RequestRecord } from '../requests/queries.ts'
+import type { RequestRecord } from '../requests/index.ts'
+import { registerRequestExecutor } from '../requests/index.ts'
 import { registerMoHandler } from '../sms/index.ts'
 import { requireConsents } from './file-change.ts'
 import { executeKycChange, executeTermination } from './holder-changes.ts'
@@ -63,5 +63,3 @@ export function registerChangeExecutors(): void {
   registerMoHandler('LOCK', lockMoHandler, 'sim_swap_lock')
   registerMoHandler('UNLOCK', unlockMoHandler, 'sim_swap_lock')
 }
-
-registerChangeExecutors()

@@ -1,12 +1,10 @@
 // A holder who lost or let expire their consent code asks the agent for a new one: the requester sends a fresh code
 // to the number (the old one is superseded). The code still goes only to the phone; the agent never sees it.
-import type { StaffActor } from '../access/policies.ts'
-import { type Audited, type AuditReceipt, audited, type CommandContext } from '../audit/record.ts'
-import { issueConsentCode } from '../consent/commands.ts'
-import { missingConsents } from '../consent/queries.ts'
+import type { StaffActor } from '../access/index.ts'
+import { type Audited, type AuditReceipt, audited, type CommandContext } from '../audit/index.ts'
+import { issueConsentCode, missingConsents } from '../consent/index.ts'
 import { ConflictError, ForbiddenError, NotFoundError } from '../domain/errors.ts'
-import { lockRequest } from '../requests/queries.ts'
-import { refuseClosed } from '../requests/refusals.ts'
+import { lockRequest, refuseClosed } from '../requests/index.ts'
 import { consentAction } from './consent-texts.ts'
 import { lockHolding } from './holding.ts'
 

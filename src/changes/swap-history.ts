@@ -1,13 +1,27 @@
 // The full SIM-swap history of a number (view sim_swaps over sim_bindings, migration 013), for staff and for the
-// CAMARA SIM Swap API, and the India rule: no transfer within 7 days of a swap.
-import type { Kysely } from 'kysely'
+// CAMARA SIM Swap API, and the cooling window after a swap: no transfer, termination or KYC change for the market's
+// swap_cooling_days (DOMAIN's request table; migration 040 refuses the same rows in the database), so no consent to
+// them can come from a SIM that a swap put in within that window.
+import { type Kysely, sql } from 'kysely'
 import type { DB } from '../db/types.ts'
 import { ConflictError } from '../domain/errors.ts'
 
 type Reader = Kysely<DB>
 
-/** DOMAIN (India): no transfer (port) within 7 days of a SIM swap. */
-export const TRANSFER_AFTER_SWAP_DAYS = 7
+/** DOMAIN: the days after any SIM swap in which transfers, terminations and KYC changes are refused. */
+export const DEFAULT_SWAP_COOLING_DAYS = 30
+
+/** The kinds a swap's cooling window refuses: each would let a new SIM's reply take or end the holder's number. */
+export type CooledKind = 'transfer' | 'termination' | 'kyc_change'
+
+/**
+ * The cooling window of a number's market, in days (markets.swap_cooling_days, migration 034): the same figure the
+ * database's own check reads (migration 040). DOMAIN's 30 only if the database names none.
+ */
+export async function swapCoolingDays(db: Reader, msisdn: string): Promise<number> {
+  const { rows } = await sql<{ days: number | null }>`SELECT market_swap_cooling_days(${msisdn}) AS days`.execute(db)
+  return rows[0]?.days ?? DEFAULT_SWAP_COOLING_DAYS
+}
 
 export interface SimSwap {
   msisdn: string
@@ -47,20 +61,60 @@ export async function latestSimSwap(
   return { latestSwap: latestSwap ?? null, latestSimChange: change?.at ? new Date(change.at) : null }
 }
 
-/** Refuses a transfer within 7 days of the number's latest SIM swap. */
-export async function refuseTransferAfterSwap(db: Reader, msisdn: string, now: Date, staffId: string | null) {
-  const [last] = await simSwapHistory(db, msisdn, 1)
-  if (!last) return
-  const until = new Date(new Date(last.swapped_at).getTime() + TRANSFER_AFTER_SWAP_DAYS * 86_400_000)
-  if (until <= now) return
-  throw new ConflictError(
-    'transfer_after_sim_swap',
-    `${msisdn} had its SIM swapped on ${new Date(last.swapped_at).toISOString()}: no transfer before ${until.toISOString()}`,
-    { msisdn, swapped_at: new Date(last.swapped_at).toISOString(), transfer_from: until.toISOString() },
-  ).withAlert({
-    kind: 'transfer_after_sim_swap',
-    severity: 'risk',
-    msisdn,
-    attempt: { action: 'transfer', swap_request_id: last.request_id, staff_id: staffId },
-  })
+/**
+ * The numbers whose swaps cool a change of `kind` on `msisdn`: the number itself, and for a KYC change every number
+ * its holder holds (the identity is theirs, and a consent to it may come from any of them), as migration 040 reads.
+ */
+async function cooledNumbers(db: Reader, kind: CooledKind, msisdn: string): Promise<string[]> {
+  if (kind !== 'kyc_change') return [msisdn]
+  const rows = await db
+    .selectFrom('custodies as mine')
+    .innerJoin('custodies as held', 'held.subscriber_id', 'mine.subscriber_id')
+    .select('held.msisdn')
+    .where('mine.msisdn', '=', msisdn)
+    .where('mine.ended_at', 'is', null)
+    .where('held.ended_at', 'is', null)
+    .orderBy('held.msisdn')
+    .execute()
+  return rows.length > 0 ? rows.map((r) => r.msisdn) : [msisdn]
+}
+
+/**
+ * Refuses a transfer, termination or KYC change within the cooling window after the latest SIM swap (of either
+ * kind) of a number it rests on, at filing and again at execution (a swap may have executed in between). A risk
+ * alert names the swap.
+ */
+export async function refuseChangeAfterSwap(
+  db: Reader,
+  kind: CooledKind,
+  msisdn: string,
+  now: Date,
+  staffId: string | null,
+): Promise<void> {
+  for (const cooled of await cooledNumbers(db, kind, msisdn)) {
+    const [last] = await simSwapHistory(db, cooled, 1)
+    if (!last) continue
+    const days = await swapCoolingDays(db, cooled)
+    const swappedAt = new Date(last.swapped_at)
+    const until = new Date(swappedAt.getTime() + days * 86_400_000)
+    if (until <= now) continue
+    const what = kind === 'kyc_change' ? 'KYC change' : kind
+    const whose = cooled === msisdn ? msisdn : `${msisdn}'s holder also holds ${cooled}, which`
+    throw new ConflictError(
+      `${kind}_after_sim_swap`,
+      `${whose} had its SIM swapped on ${swappedAt.toISOString()}: no ${what} before ${until.toISOString()} (${days} days after a swap)`,
+      {
+        msisdn,
+        swapped_msisdn: cooled,
+        swapped_at: swappedAt.toISOString(),
+        cooling_days: days,
+        [`${kind}_from`]: until.toISOString(),
+      },
+    ).withAlert({
+      kind: `${kind}_after_sim_swap`,
+      severity: 'risk',
+      msisdn,
+      attempt: { action: kind, swap_request_id: last.request_id, swap_kind: last.kind, staff_id: staffId },
+    })
+  }
 }

@@ -2,7 +2,7 @@
 // `UNLOCK`) or in a shop with their ID. On at once; off only 24 h after UNLOCK, with a notice, so a thief who
 // got hold of the phone for a moment cannot unlock and swap in one go. The lock belongs to the holder's custody.
 import type { Kysely } from 'kysely'
-import { type Audited, type AuditReceipt, audited, type CommandContext, recordAudit } from '../audit/record.ts'
+import { type Audited, type AuditReceipt, audited, type CommandContext, recordAudit } from '../audit/index.ts'
 import type { DB } from '../db/types.ts'
 import { type Holding, noticeOfChange, operatorTime } from './holding.ts'
 

@@ -3,9 +3,8 @@
 // and the notice's dedupe key names it too), so a holder who did not ask can LOCK again at once.
 import { sql } from 'kysely'
 import type { App } from '../app.ts'
-import type { Actor } from '../audit/actor.ts'
-import { type AuditReceipt, audited, recordAudit } from '../audit/record.ts'
-import { runCommand } from '../audit/run-command.ts'
+import { type AuditReceipt, audited, recordAudit, runCommand } from '../audit/index.ts'
+import type { Actor } from '../domain/actor.ts'
 import { DomainError } from '../domain/errors.ts'
 import { noticeOfChange } from './holding.ts'
 

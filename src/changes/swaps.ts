@@ -1,14 +1,15 @@
 // SIM swaps (DOMAIN's request table; FCC 23-95). With the SIM: the holder agrees by SMS reply from the number; while
 // the holder's SIM-swap lock is on, only in a shop with their ID checked too. Lost or stolen: in a shop, on the
 // holder's ID, approved by a supervisor of another shop, told to the number and the alternate contact, 24 h wait.
-import type { StaffActor } from '../access/policies.ts'
-import { type Audited, type CommandContext, recordAudit } from '../audit/record.ts'
+import type { StaffActor } from '../access/index.ts'
+import { type Audited, type CommandContext, recordAudit } from '../audit/index.ts'
 import { DomainError, ForbiddenError } from '../domain/errors.ts'
+import { queueSwapEvents } from '../partner/index.ts'
 import { enqueueProvisioning } from '../provisioning/index.ts'
-import type { ExecutionResult } from '../requests/executors.ts'
-import type { RequestRecord } from '../requests/queries.ts'
+import type { ExecutionResult, RequestRecord } from '../requests/index.ts'
 import { bindSim, endBinding, refuseOvertaken } from './custody-moves.ts'
 import { type FiledChange, fileChange } from './file-change.ts'
+import { refuseUnauthenticatedFiling } from './filing-guard.ts'
 import { checkHolderDocument, lockHolding, lockShopSim, operatorTime } from './holding.ts'
 import { swapLockOf } from './swap-lock.ts'
 
@@ -41,6 +42,11 @@ export async function requestSimSwap(
   if (!agent.shopId)
     throw new ForbiddenError(`request_${kind}`, 'A SIM swap is filed in a shop, which hands over the new SIM')
   const holding = await lockHolding(ctx, input.msisdn, 'given a new SIM')
+  // The holder authenticated first: their ID checked here against the KYC hash (always for a lost SIM) counts as
+  // authenticating them; otherwise the agent needs a customer session for them.
+  const idChecked = lost || input.kycDocNumber !== undefined
+  if (idChecked) checkHolderDocument(agent, holding, input.kycDocNumber, kycKey, `request_${kind}`)
+  await refuseUnauthenticatedFiling(ctx, agent, holding, kind, { holderIdChecked: idChecked })
   const lock = await swapLockOf(ctx.tx, holding.custody_id, ctx.now)
   if (!lost && lock.locked && !input.kycDocNumber) {
     throw new DomainError(
@@ -55,8 +61,6 @@ export async function requestSimSwap(
       attempt: { action: 'request_sim_swap', staff_id: agent.staffId, username: agent.username },
     })
   }
-  const idChecked = lost || input.kycDocNumber !== undefined
-  if (idChecked) checkHolderDocument(agent, holding, input.kycDocNumber, kycKey, `request_${kind}`)
   await lockShopSim(ctx, input.iccid, agent.shopId)
   const payload: SwapPayload = {
     msisdn: input.msisdn,
@@ -77,8 +81,8 @@ export async function requestSimSwap(
       idChecks: idChecked ? [{ party: 'holder', evidence: { subscriber_id: holding.subscriber_id } }] : [],
       notice: lost
         ? {
-            en: `A new SIM card for ${input.msisdn} was requested in one of our shops (SIM reported lost). It will be activated after ${after}. If this was not you, reply NO from this number or call us at once.`,
-            km: `មានការស្នើសុំស៊ីមកាតថ្មីសម្រាប់លេខ ${input.msisdn} នៅហាងរបស់យើង (ស៊ីមបាត់)។ វានឹងដំណើរការបន្ទាប់ពី ${after}។ ប្រសិនបើមិនមែនជាអ្នកទេ សូមឆ្លើយតប NO ពីលេខនេះ ឬទូរស័ព្ទមកយើងភ្លាមៗ។`,
+            number: { template: 'sim_swap_lost_number', params: { msisdn: input.msisdn, after } },
+            alt_contact: { template: 'sim_swap_lost_alt_contact', params: { msisdn: input.msisdn, after } },
           }
         : {
             en: `A new SIM card for ${input.msisdn} was requested in one of our shops. If this was not you, reply NO.`,
@@ -98,6 +102,8 @@ export async function executeSimSwap(ctx: CommandContext, request: RequestRecord
   await lockShopSim(ctx, p.new_iccid, p.shop_id)
   const oldIccid = await endBinding(ctx, holding, lost ? 'sim_lost' : 'sim_swap', lost ? 'lost_stolen' : 'deactivated')
   await bindSim(ctx, { msisdn: p.msisdn, custodyId: holding.custody_id, iccid: p.new_iccid, requestId: request.id })
+  // CAMARA SIM Swap Subscriptions: the partners' swapped events leave in this transaction, when the swap commits.
+  await queueSwapEvents(ctx, p.msisdn, request.id)
   const provisioning = await enqueueProvisioning(ctx, {
     msisdn: p.msisdn,
     kind: 'sim_change',

@@ -1,18 +1,18 @@
 // Transfer of an active number to a new holder (DOMAIN's request table; the incident): the current holder agrees
 // by SMS reply from the number, the new holder shows their ID in the shop, a supervisor of another shop approves,
-// and the number moves only 24 h after the holder was told — unless they reply NO. Refused within 7 days of a swap.
-import { randomUUID } from 'node:crypto'
-import type { StaffActor } from '../access/policies.ts'
-import { type Audited, type AuditReceipt, type CommandContext, recordAudit } from '../audit/record.ts'
+// and the number moves only 24 h after the holder was told — unless they reply NO. Refused within the cooling window after a swap (30 days).
+import type { StaffActor } from '../access/index.ts'
+import { type Audited, type AuditReceipt, type CommandContext, recordAudit } from '../audit/index.ts'
+import { startCustody } from '../custody/index.ts'
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../domain/errors.ts'
 import { enqueueProvisioning } from '../provisioning/index.ts'
-import type { ExecutionResult } from '../requests/executors.ts'
-import type { RequestRecord } from '../requests/queries.ts'
-import { createSubscriber, type NewSubscriber, normaliseDocumentNumber } from '../subscribers/commands.ts'
+import type { ExecutionResult, RequestRecord } from '../requests/index.ts'
+import { createSubscriber, type NewSubscriber, normaliseDocumentNumber } from '../subscribers/index.ts'
 import { bindSim, endBinding, endCustody, refuseOvertaken } from './custody-moves.ts'
 import { type FiledChange, fileChange } from './file-change.ts'
+import { refuseUnauthenticatedFiling } from './filing-guard.ts'
 import { checkHolderDocument, lockHolding, lockShopSim, operatorTime } from './holding.ts'
-import { refuseTransferAfterSwap } from './swap-history.ts'
+import { refuseChangeAfterSwap } from './swap-history.ts'
 
 export interface TransferInput {
   msisdn: string
@@ -43,6 +43,8 @@ export async function requestTransfer(
   if (!agent.shopId)
     throw new ForbiddenError('request_transfer', 'A transfer is filed in a shop, where the new holder shows their ID')
   const holding = await lockHolding(ctx, input.msisdn, 'transferred')
+  // First, before anything about the account shows in a refusal: the holder authenticated in this session.
+  await refuseUnauthenticatedFiling(ctx, agent, holding, 'transfer', { holderIdChecked: false })
   if (holding.state !== 'active')
     throw new ConflictError(
       'number_not_active',
@@ -52,7 +54,7 @@ export async function requestTransfer(
         state: holding.state,
       },
     )
-  await refuseTransferAfterSwap(ctx.tx, input.msisdn, ctx.now, agent.staffId)
+  await refuseChangeAfterSwap(ctx.tx, 'transfer', input.msisdn, ctx.now, agent.staffId)
   await lockShopSim(ctx, input.iccid, agent.shopId)
 
   const receipts: AuditReceipt[] = []
@@ -117,7 +119,7 @@ export async function executeTransfer(ctx: CommandContext, request: RequestRecor
   const p = request.payload as TransferPayload
   const holding = await lockHolding(ctx, p.msisdn, 'transferred')
   refuseOvertaken(holding, { custody_id: p.from_custody_id }, request.id)
-  await refuseTransferAfterSwap(ctx.tx, p.msisdn, ctx.now, null)
+  await refuseChangeAfterSwap(ctx.tx, 'transfer', p.msisdn, ctx.now, null)
   await lockShopSim(ctx, p.iccid, p.shop_id)
   await endCustody(ctx, holding, 'transfer')
   const oldIccid = await endBinding(ctx, holding, 'custody_ended', 'deactivated')
@@ -127,18 +129,12 @@ export async function executeTransfer(ctx: CommandContext, request: RequestRecor
     .set({ stage: 'closed', step: 'transferred', next_due_at: null, updated_at: ctx.now })
     .where('custody_id', '=', holding.custody_id)
     .execute()
-  const custodyId = randomUUID()
-  await ctx.tx
-    .insertInto('custodies')
-    .values({
-      id: custodyId,
-      msisdn: p.msisdn,
-      subscriber_id: p.to_subscriber_id,
-      basis: 'transfer',
-      request_id: request.id,
-      started_at: ctx.now,
-    })
-    .execute()
+  const custodyId = await startCustody(ctx, {
+    msisdn: p.msisdn,
+    subscriberId: p.to_subscriber_id,
+    basis: 'transfer',
+    requestId: request.id,
+  })
   await bindSim(ctx, { msisdn: p.msisdn, custodyId, iccid: p.iccid, requestId: request.id })
   const provisioning = await enqueueProvisioning(ctx, {
     msisdn: p.msisdn,

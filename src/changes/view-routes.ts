@@ -3,13 +3,12 @@
 // a swap only inside a customer session for the holder (invariant 10); the dates are not account data.
 import type { FastifyInstance } from 'fastify'
 import type { App } from '../app.ts'
-import { CONSENT_CODE_ATTEMPTS } from '../consent/codes.ts'
-import { consentsOf, missingConsents } from '../consent/queries.ts'
+import { CONSENT_CODE_ATTEMPTS, consentsOf, missingConsents } from '../consent/index.ts'
 import { NotFoundError } from '../domain/errors.ts'
 import { normaliseMsisdnInput } from '../domain/msisdn.ts'
-import { errorResponses, idParams, msisdnParams } from '../http/schemas.ts'
-import { numberAccountView, seesCustody } from '../inventory/account-view.ts'
-import { findRequest } from '../requests/queries.ts'
+import { numberAccountView, seesCustody } from '../inventory/index.ts'
+import { errorResponses, idParams, msisdnParams } from '../platform/schemas.ts'
+import { findRequest } from '../requests/index.ts'
 import { simSwapHistory } from './swap-history.ts'
 import { swapLockOf } from './swap-lock.ts'
 

@@ -10,7 +10,7 @@ import { type Command, Option } from 'commander'
 import { csvHeader, detectFormat, type FileFormat, FileFormatError, parseLine } from './activity-file.ts'
 import { type Api, withApi } from './api-client.ts'
 import type { GlobalOptions } from './commands.ts'
-import { ApiError, CliError, describeApiError, fileError } from './errors.ts'
+import { ApiError, CliError, describeApiError, fileError, isDatabaseUnavailable } from './errors.ts'
 import { count, lineSpan, plural } from './format.ts'
 
 export const ACTIVITY_CHUNK = 10_000
@@ -243,11 +243,14 @@ function chunkFailure(
       : 'nothing was ingested; '
   const span = lineSpan(first, last)
   let what: string
-  if (err instanceof ApiError) what = `${span} were refused: ${describeApiError(err)}`
+  // The database went away: that batch was one transaction, rolled back whole.
+  if (isDatabaseUnavailable(err)) what = `${span} were not stored: the database was unavailable`
+  else if (err instanceof ApiError) what = `${span} were refused: ${describeApiError(err)}`
   else if (err instanceof CliError) what = `${span}: ${err.message} — whether they were stored is not known`
   else return err as Error
   return new CliError(
-    `${done}${what}. Run the import again once fixed: events already stored are reported as duplicates, not stored twice.`,
+    `${done}${what}. Run the import again once ${isDatabaseUnavailable(err) ? 'the database is back' : 'fixed'}: ` +
+      'events already stored are reported as duplicates, not stored twice.',
   )
 }
 

@@ -2,12 +2,12 @@
 // clients through the HTTP API as that admin.
 import { hostname, userInfo } from 'node:os'
 import type { Command } from 'commander'
-import { bootstrapStaff, MACHINE_SCOPE_NAMES } from '../access/administration.ts'
-import { runCommand } from '../audit/run-command.ts'
+import { runCommand } from '../audit/index.ts'
 import { loadConfig } from '../config.ts'
 import { ValidationError } from '../domain/errors.ts'
 import { ROLES } from '../domain/roles.ts'
 import { openApp } from '../runtime.ts'
+import { bootstrapStaff, MACHINE_SCOPE_NAMES } from '../staff/index.ts'
 import { withApi } from './api-client.ts'
 import type { GlobalOptions } from './commands.ts'
 

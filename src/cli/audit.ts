@@ -4,12 +4,17 @@ import { writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { Presets, SingleBar } from 'cli-progress'
 import { type Command, InvalidArgumentError } from 'commander'
-import { type BundleSource, writeBundle } from '../audit/bundle.ts'
-import { openCheckpoint } from '../audit/tlog/checkpoint.ts'
-import { leafHash } from '../audit/tlog/hash.ts'
-import { generateSignerKey } from '../audit/tlog/keys.ts'
-import { verifyConsistency, verifyInclusion } from '../audit/tlog/merkle.ts'
+import {
+  type BundleSource,
+  generateSignerKey,
+  leafHash,
+  openCheckpoint,
+  verifyConsistency,
+  verifyInclusion,
+  writeBundle,
+} from '../audit/index.ts'
 import { type Api, withApi } from './api-client.ts'
+import { registerAuditReconcile } from './audit-reconcile.ts'
 import type { GlobalOptions } from './commands.ts'
 import { CliError } from './errors.ts'
 import { count } from './format.ts'
@@ -44,6 +49,7 @@ export function auditGroup(program: Command): Command {
 
 export function auditCommands(program: Command, globals: () => GlobalOptions): void {
   const audit = auditGroup(program)
+  registerAuditReconcile(audit, globals)
   audit
     .command('checkpoint')
     .description("print the latest signed checkpoint (checked with the log's public key) and its cosignatures")
@@ -97,6 +103,9 @@ async function checkpoint(o: GlobalOptions & { note?: boolean; json?: boolean })
     for (const c of opened.cosignatures)
       console.log(`cosigned by ${c.name} at ${new Date(c.timestamp * 1000).toISOString()} ✓`)
     if (opened.cosignatures.length === 0) console.log('no witness cosignature yet')
+    // C2SP signed-note: lines by keys not published (a witness since retired) are ignored, and said so.
+    for (const u of opened.unverified)
+      console.log(`ignored a signature by ${u.name} (key ${u.keyId}): not a published key`)
   })
 }
 

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs'
 import { Presets, SingleBar } from 'cli-progress'
 import { ValidationError } from '../domain/errors.ts'
-import { MAX_SIM_ROWS, parseSimCsv } from '../inventory/sims.ts'
+import { MAX_SIM_ROWS, parseSimCsv } from '../inventory/index.ts'
 import { type Api, networkError, saveToken, withApi } from './api-client.ts'
-import { ApiError, CliError, describeApiError, fileError } from './errors.ts'
+import { ApiError, CliError, describeApiError, fileError, isDatabaseUnavailable } from './errors.ts'
 import {
   count,
   lineSpan,
@@ -59,16 +59,16 @@ interface RangeImported {
 
 /** Imports a range, showing the server's progress lines as a bar. */
 export async function importRange(
-  opts: GlobalOptions & { first: string; last: string; category: string; json?: boolean },
+  opts: GlobalOptions & { first: string; last: string; category: string; market?: string; json?: boolean },
 ) {
   await withApi(opts, async (api) => {
     const res = await api.raw(
       'POST',
       '/api/v1/ranges',
-      { first: opts.first, last: opts.last, category: opts.category },
+      { first: opts.first, last: opts.last, category: opts.category, ...(opts.market ? { market: opts.market } : {}) },
       { accept: 'application/x-ndjson' },
     )
-    if (!res.ok || !res.body) throw api.refusal(res.status, await api.readJson(res))
+    if (!res.ok || !res.body) throw rangeFailure(opts, api.refusal(res.status, await api.readJson(res)))
     const bar = new SingleBar(
       { format: 'importing {bar} {percentage}% | {value}/{total} numbers', hideCursor: true },
       Presets.shades_classic,
@@ -84,7 +84,8 @@ export async function importRange(
           if (msg.progress) {
             if (!bar.isActive) bar.start(msg.progress.total, 0)
             bar.update(msg.progress.done)
-          } else if (msg.error) throw new ApiError(409, msg.error)
+          } else if (msg.error)
+            throw rangeFailure(opts, new ApiError(msg.error.code === 'database_unavailable' ? 503 : 409, msg.error))
           else result = msg.result
         }
       }
@@ -104,6 +105,15 @@ export async function importRange(
         `input SHA-256 ${result.input_sha256}`,
     )
   })
+}
+
+/** A range import the database dropped was rolled back whole (one transaction): say so, and that it can be re-run. */
+function rangeFailure(opts: { first: string; last: string }, err: ApiError): Error {
+  if (!isDatabaseUnavailable(err)) return err
+  return new CliError(
+    `the database was unavailable during the import, so nothing of ${opts.first}–${opts.last} was imported ` +
+      '(the import is one transaction); run the same command again once the database is back',
+  )
 }
 
 const SIM_CHUNK = 10_000
@@ -235,8 +245,11 @@ function refusedChunkMessage(rows: SimLine[], start: number, size: number, impor
   const span = lineSpan(chunk[0].line, chunk[chunk.length - 1].line)
   const done = start > 0 ? `imported ${lineSpan(rows[0].line, rows[start - 1].line)} (${plural(imported, 'SIM')})` : ''
   const were = (n: number) => (n === 1 ? 'was' : 'were')
+  const outage = isDatabaseUnavailable(err)
   let what: string
-  if (err instanceof ApiError)
+  // The database went away: the chunk was one transaction, rolled back whole.
+  if (outage) what = `${span} ${were(chunk.length)} not imported: the database was unavailable`
+  else if (err instanceof ApiError)
     what = `${span} ${were(chunk.length)} refused: ${describeApiError(err)}${conflicting(err)}`
   // A network failure: the server may have committed the chunk before the answer was lost.
   else if (err instanceof CliError)
@@ -246,7 +259,13 @@ function refusedChunkMessage(rows: SimLine[], start: number, size: number, impor
   const unsent =
     rest > 0 ? `; ${lineSpan(rows[start + size].line, rows[rows.length - 1].line)} ${were(rest)} not sent` : ''
   const parts = [done ? `${done}; ${what}${unsent}` : `nothing was imported: ${what}${unsent}`]
-  if (done) parts.push(`Import the rest from line ${count(chunk[0].line)} on once the refused lines are fixed.`)
+  if (outage)
+    parts.push(
+      done
+        ? `Import the rest from line ${count(chunk[0].line)} on once the database is back.`
+        : 'Run the same command again once the database is back.',
+    )
+  else if (done) parts.push(`Import the rest from line ${count(chunk[0].line)} on once the refused lines are fixed.`)
   return parts.join('\n')
 }
 

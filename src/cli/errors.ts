@@ -29,6 +29,11 @@ export class ApiError extends Error {
   }
 }
 
+/** The server could not reach its database: nothing of that request was applied, and it may simply be sent again. */
+export function isDatabaseUnavailable(err: unknown): err is ApiError {
+  return err instanceof ApiError && err.code === 'database_unavailable'
+}
+
 /** The server's message with its code, and the ids a person may be asked about (an alert, a request). */
 export function describeApiError(err: { message: string; code: string; details: Record<string, unknown> }): string {
   const refs = [

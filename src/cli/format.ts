@@ -1,5 +1,5 @@
 // How the CLI writes what a person reads: counts, days, line ranges and the views of numbers, SIMs and subscribers.
-import type { DemoSummary } from '../demo/seed.ts'
+import type { DemoSummary } from '../demo/index.ts'
 
 /** 100000 → "100,000". */
 export const count = (n: number) => n.toLocaleString('en')
@@ -57,10 +57,10 @@ export interface SimDetail {
   imsi: string
   state: string
   shop_id: string | null
-  /** `withheld`: the number is masked, its holder's account being outside the caller's view (invariant 10). */
+  /** `withheld`: the number and its start are not shown, its holder's account being outside the caller's view. */
   bindings: {
     msisdn: string
-    started_at: string
+    started_at: string | null
     ended_at: string | null
     end_reason: string | null
     withheld?: boolean
@@ -77,7 +77,9 @@ export function simView(s: SimDetail): string {
   const width = Math.max(0, ...s.bindings.map((b) => b.msisdn.length))
   for (const b of s.bindings)
     lines.push(
-      `  ${day(b.started_at)} → ${day(b.ended_at)}  ${b.msisdn.padEnd(width)}${b.end_reason ? `  ended: ${b.end_reason}` : ''}${b.withheld ? '  (masked)' : ''}`,
+      b.withheld
+        ? `  a number (withheld: the holder's account)${b.ended_at ? `  until ${day(b.ended_at)}` : '  now'}${b.end_reason ? `  ended: ${b.end_reason}` : ''}`
+        : `  ${day(b.started_at)} → ${day(b.ended_at)}  ${b.msisdn.padEnd(width)}${b.end_reason ? `  ended: ${b.end_reason}` : ''}`,
     )
   if (s.bindings.length === 0) lines.push('  (never bound to a number)')
   return lines.join('\n')

@@ -1,8 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander'
-import { registerAuditVerify } from '../audit/verify/cli.ts'
-import { witnessCommands } from '../audit/witness/cli.ts'
+import { registerAuditVerify } from '../audit/index.ts'
 import { loadConfig } from '../config.ts'
-import { isSeeded, seedDemo } from '../demo/seed.ts'
+import { isSeeded, seedDemo } from '../demo/index.ts'
 import { openApp, StartupRefusedError } from '../runtime.ts'
 import { activityCommands } from './activity.ts'
 import { adminCommands } from './admin.ts'
@@ -12,6 +11,7 @@ import { describeFailure } from './errors.ts'
 import { demoSummaryText } from './format.ts'
 import { reportCommands } from './reports.ts'
 import { serve } from './serve.ts'
+import { witnessCommands } from './witness.ts'
 import { runWorker } from './worker.ts'
 
 const program = new Command('numguard')
@@ -102,8 +102,11 @@ program
   .command('import-range <first> <last>')
   .description('import a range of mobile numbers, e.g. +85512000000 +85512099999')
   .option('-c, --category <category>', 'standard or golden', 'standard')
+  .option('-m, --market <market>', "the range's market: KH, IN, MY or US (default: the server's NUMGUARD_COUNTRY)")
   .option('--json', 'print the result as JSON')
-  .action((first, last, o) => cmd.importRange({ ...globals(), first, last, category: o.category, json: o.json }))
+  .action((first, last, o) =>
+    cmd.importRange({ ...globals(), first, last, category: o.category, market: o.market, json: o.json }),
+  )
 
 program
   .command('import-sims <file>')

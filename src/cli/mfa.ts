@@ -4,7 +4,7 @@
 // published demo secrets).
 import { createInterface } from 'node:readline'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { base32Decode, TOTP_STEP_SECONDS, totp } from '../access/totp.ts'
+import { base32Decode, TOTP_STEP_SECONDS, totp } from '../access/index.ts'
 import type { Api } from './api-client.ts'
 import { ApiError, CliError } from './errors.ts'
 import { canPrompt } from './prompt.ts'

@@ -4,6 +4,7 @@ import { readFile, writeFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { type Command, InvalidArgumentError } from 'commander'
 import { ConflictError } from '../domain/errors.ts'
+import { type MonthlyReport, monthlyCsv } from '../reports/index.ts'
 import { withApi } from './api-client.ts'
 import type { GlobalOptions } from './commands.ts'
 
@@ -24,9 +25,17 @@ const month = (v: string) => {
 }
 
 export function reportCommands(program: Command, globals: () => GlobalOptions): void {
-  program
-    .command('report')
-    .description('regulator reports')
+  const report = program.command('report').description('regulator reports')
+  report
+    .command('monthly')
+    .description(
+      "the regulator's monthly report: numbers warned, suspended, withdrawn, reclaimed, recycled; warnings delivered and failed; transfers and SIM swaps; alerts by staff member; partner checks; the signed checkpoint covering the month's leaves",
+    )
+    .requiredOption('-m, --month <month>', "the month, YYYY-MM (in the operator's time zone)", month)
+    .option('-o, --out <file>', 'where to save the CSV (default: ./numguard-monthly-YYYY-MM.csv)')
+    .option('--json', 'print the whole report as JSON instead')
+    .action((o) => monthly({ ...globals(), month: o.month, out: o.out, json: o.json }))
+  report
     .command('disconnections')
     .description(
       'write the monthly permanent-disconnection file (US RND convention: disconnections through the 10th not in an earlier file, plus cancellations); a re-run gives the same file',
@@ -57,6 +66,32 @@ async function disconnections(o: GlobalOptions & { month: string; out?: string; 
         `through ${report.cutoff_on}${report.created ? '' : ' (the file written earlier)'}`,
     )
     console.log(`SHA-256 ${report.file_sha256}`)
+    console.log(`saved to ${path}`)
+  })
+}
+
+async function monthly(o: GlobalOptions & { month: string; out?: string; json?: boolean }) {
+  await withApi(o, async (api) => {
+    const r = await api.request<MonthlyReport>('GET', `/api/v1/reports/monthly?month=${o.month}`)
+    if (o.json) return console.log(JSON.stringify(r, null, 2))
+    const path = resolve(o.out ?? `numguard-monthly-${r.month}.csv`)
+    await writeFile(path, monthlyCsv(r), { mode: 0o640 })
+    const c = r.counts
+    const range = r.leaves.first_index === null ? 'no leaves' : `leaves ${r.leaves.first_index}–${r.leaves.last_index}`
+    console.log(`${r.month} (${r.time_zone}), ${range}${r.checkpoint ? `, checkpoint ${r.checkpoint.size}` : ''}`)
+    if (!r.complete) console.log('not final: the month has not ended, or its leaves are not all in a signed checkpoint')
+    console.log(
+      `numbers warned ${c.numbers.warned}, suspended ${c.numbers.suspended}, withdrawn ${c.numbers.withdrawn}, ` +
+        `reclaimed ${c.numbers.reclaimed}, recycled ${c.numbers.recycled}`,
+    )
+    console.log(
+      `warnings delivered ${c.warnings.delivered}, undelivered ${c.warnings.undelivered}, failed ${c.warnings.failed}`,
+    )
+    console.log(
+      `transfers ${c.transfers.executed}; SIM swaps ${c.sim_swaps.with_holder_reply} with the holder's reply, ` +
+        `${c.sim_swaps.without_holder_reply} without; alerts ${c.alerts.raised} (+${c.alerts.repeats} repeats); ` +
+        `partner checks ${r.partner.checks}`,
+    )
     console.log(`saved to ${path}`)
   })
 }

@@ -1,13 +1,13 @@
 import { createServer } from 'node:net'
 import { resolve } from 'node:path'
 import type { App } from '../app.ts'
-import { startAuditLog } from '../audit/log-service.ts'
+import { startAuditLog } from '../audit/index.ts'
 import { loadConfig } from '../config.ts'
 import { readLock } from '../db/lock.ts'
-import { DEMO_CREDENTIALS, isSeeded, seedDemo } from '../demo/seed.ts'
-import { buildServer } from '../http/server.ts'
+import { DEMO_CREDENTIALS, DEMO_MACHINE_CLIENTS, isSeeded, seedDemo } from '../demo/index.ts'
+import { buildServer, listenMetrics } from '../http/index.ts'
 import { openApp } from '../runtime.ts'
-import { startWorker } from '../worker/loop.ts'
+import { startWorker } from '../worker/index.ts'
 import { CliError } from './errors.ts'
 import { demoSummaryText } from './format.ts'
 
@@ -50,7 +50,7 @@ export async function serve(options: { port?: number; host?: string; worker: boo
   }
   const opened = await openApp(config, { sms: true })
   const { app } = opened
-  const { server } = await buildServer(app)
+  const { server, metrics } = await buildServer(app)
   // The embedded database is the demo's own: it gets demo data on first start. A PostgreSQL database gets it only
   // when asked (`numguard demo seed`), so a forgotten NUMGUARD_MODE never fills a real database with demo accounts.
   if (config.mode === 'demo' && app.database.kind === 'pglite' && !(await isSeeded(app.db))) {
@@ -70,7 +70,23 @@ export async function serve(options: { port?: number; host?: string; worker: boo
     throw listenError(err, config.host, config.port)
   }
   opened.setUrl(url)
-  printBanner(app, url, Date.now() - started)
+  let metricsUrl: string | undefined
+  let metricsListener: Awaited<ReturnType<typeof listenMetrics>>
+  try {
+    metricsListener = config.http ? await listenMetrics(metrics, config.http) : undefined
+    metricsUrl = metricsListener?.url
+  } catch (err) {
+    await server.close()
+    await metricsListener?.close()
+    await worker?.stop()
+    await auditLog.stop()
+    await opened.close()
+    const at = config.http?.metricsListen
+    throw new CliError(
+      `cannot serve /metrics on ${at?.host}:${at?.port} (${(err as NodeJS.ErrnoException).code ?? String(err)}); set NUMGUARD_METRICS_LISTEN`,
+    )
+  }
+  printBanner(app, url, Date.now() - started, metricsUrl)
 
   let stopping = false
   const stop = async (signal: string) => {
@@ -87,7 +103,7 @@ export async function serve(options: { port?: number; host?: string; worker: boo
   process.on('SIGTERM', () => void stop('SIGTERM'))
 }
 
-function printBanner(app: App, url: string, ms: number): void {
+function printBanner(app: App, url: string, ms: number, metricsUrl?: string): void {
   const base = url.replace('127.0.0.1', 'localhost')
   const db = app.database.kind === 'pglite' ? `embedded PGlite in ${app.config.dataDir}` : 'PostgreSQL'
   const lines = [
@@ -95,7 +111,7 @@ function printBanner(app: App, url: string, ms: number): void {
     `numguard is ready in ${(ms / 1000).toFixed(1)} s — ${app.config.mode} mode, ${db}`,
     `  console   ${base}/`,
     `  API docs  ${base}/docs   (OpenAPI 3: ${base}/openapi.json)`,
-    `  health    ${base}/healthz   metrics ${base}/metrics`,
+    `  health    ${base}/healthz   metrics ${metricsUrl ?? `${base}/metrics`}`,
     `  clock     ${app.clock.now().toISOString()}${app.movableClock ? '  (demo: npx numguard clock advance 30d)' : ''}`,
   ]
   if (app.config.mode === 'demo') {
@@ -108,6 +124,12 @@ function printBanner(app: App, url: string, ms: number): void {
       'or let the CLI compute codes: NUMGUARD_TOTP_SECRET=<secret>. Published DEMO secrets; production refuses them:',
     )
     for (const c of DEMO_CREDENTIALS) if (c.totpSecret) lines.push(`  ${c.username.padEnd(16)} ${c.totpSecret}`)
+    lines.push('', 'Demo partner (CAMARA APIs at /camara; DEMO client secret, production refuses demo clients):')
+    for (const c of DEMO_MACHINE_CLIENTS.filter((m) => m.purpose))
+      lines.push(
+        `  client_id ${c.clientId}  client_secret ${c.secret}`,
+        `  curl -s -d grant_type=client_credentials -d client_id=${c.clientId} -d client_secret=${c.secret} ${base}/oauth/token`,
+      )
   }
   console.log(`${lines.join('\n')}\n`)
 }

@@ -1,11 +1,11 @@
 // Consent codes and recorded consents. A code is bound to one request and purpose, sent by SMS to the number,
 // and accepted only as `YES <code>` replied from that number (src/changes/mo-handlers.ts routes the reply here).
 import { randomUUID } from 'node:crypto'
-import { type AuditReceipt, type CommandContext, recordAudit } from '../audit/record.ts'
+import { type AuditReceipt, type CommandContext, recordAudit } from '../audit/index.ts'
 import { type ConsentMethod, type ConsentParty, REQUEST_TABLE } from '../domain/requests.ts'
-import type { RequestRecord } from '../requests/queries.ts'
+import type { RequestRecord } from '../requests/index.ts'
+import type { Language } from '../sms/index.ts'
 import { queueNotice } from '../sms/index.ts'
-import type { Language } from '../sms/templates.ts'
 import {
   CONSENT_CODE_ATTEMPTS,
   CONSENT_CODE_MINUTES,

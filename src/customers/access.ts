@@ -2,9 +2,9 @@
 // customer is authenticated). An agent sees them only inside an open customer session of their own staff session;
 // supervisors, compliance officers and auditors keep the view their work needs (approvals, cases, audits): names
 // masked, numbers in full. Anyone else with view_subscribers is an agent and is refused.
-import type { StaffActor } from '../access/policies.ts'
-import type { Actor } from '../audit/actor.ts'
-import { type CommandDeps, runCommand } from '../audit/run-command.ts'
+import type { StaffActor } from '../access/index.ts'
+import { type CommandDeps, runCommand } from '../audit/index.ts'
+import type { Actor } from '../domain/actor.ts'
 import type { Role } from '../domain/roles.ts'
 import { CustomerSessionRequiredError } from './errors.ts'
 import { openSessionFor } from './queries.ts'

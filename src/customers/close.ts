@@ -1,5 +1,5 @@
 // Closing customer sessions and pending codes: by their agent, or when a new code replaces a pending one.
-import type { StaffActor } from '../access/policies.ts'
+import type { StaffActor } from '../access/index.ts'
 import {
   type Audited,
   type AuditReceipt,
@@ -8,7 +8,7 @@ import {
   recordAudit,
   type Unchanged,
   unchanged,
-} from '../audit/record.ts'
+} from '../audit/index.ts'
 import { NotFoundError } from '../domain/errors.ts'
 import { cancelNotice } from '../sms/index.ts'
 import type { PresentedCustomerSession } from './commands.ts'

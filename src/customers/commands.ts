@@ -1,13 +1,13 @@
 // Opening and closing customer sessions. An agent opens one by authenticating the customer: a one-time code sent by
 // SMS to the number (then verified in verify.ts), or the customer's ID document checked against the KYC hash.
 import { randomUUID } from 'node:crypto'
-import type { StaffActor } from '../access/policies.ts'
-import { constantTimeEqual } from '../access/secrets.ts'
-import { type Audited, type AuditReceipt, audited, type CommandContext, recordAudit } from '../audit/record.ts'
+import type { StaffActor } from '../access/index.ts'
+import { constantTimeEqual } from '../access/index.ts'
+import { type Audited, type AuditReceipt, audited, type CommandContext, recordAudit } from '../audit/index.ts'
 import type { CustomerAuthMethod } from '../db/types-customers.ts'
 import { type DomainError, NotFoundError, ValidationError } from '../domain/errors.ts'
 import { queueNotice } from '../sms/index.ts'
-import { kycDocumentHash } from '../subscribers/commands.ts'
+import { kycDocumentHash } from '../subscribers/index.ts'
 import { supersedePendingCodes } from './close.ts'
 import { newCode, sealCode } from './codes.ts'
 import {

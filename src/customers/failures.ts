@@ -2,8 +2,7 @@
 // Failures count per agent AND number; too many lock that agent out of that number — never the holder, never
 // another agent — and raise a risk alert naming the agent.
 import { randomUUID } from 'node:crypto'
-import { raiseAlert } from '../alerts/commands.ts'
-import { type AuditReceipt, type CommandContext, recordAudit } from '../audit/record.ts'
+import { type AuditReceipt, type CommandContext, raiseAlert, recordAudit } from '../audit/index.ts'
 import type { CustomerAuthMethod } from '../db/types-customers.ts'
 import { countFailuresSince, lastLockAt } from './queries.ts'
 import { FAILURE_WINDOW_HOURS, FAILURES_BEFORE_LOCK, failureCountSince, LOCK_HOURS, plusHours } from './rules.ts'

@@ -1,7 +1,7 @@
 // Releasing an agent's lockout on a number before it runs out (24 h). Four eyes as elsewhere: a compliance officer,
 // or a supervisor of another shop than the agent's — a supervisor of the same shop could be the agent's accomplice.
-import type { StaffActor } from '../access/policies.ts'
-import { type Audited, audited, type CommandContext, recordAudit } from '../audit/record.ts'
+import type { StaffActor } from '../access/index.ts'
+import { type Audited, audited, type CommandContext, recordAudit } from '../audit/index.ts'
 import { ConflictError, ForbiddenError, NotFoundError } from '../domain/errors.ts'
 import { presentLock } from './presenters.ts'
 import { findLock } from './queries.ts'

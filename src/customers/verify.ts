@@ -1,8 +1,7 @@
 // The agent types the code the customer reads from their phone. Right: the session opens. Wrong: the attempt is
 // counted on the code (void after CODE_ATTEMPTS) and on the agent × number (lockout after FAILURES_BEFORE_LOCK).
-import type { StaffActor } from '../access/policies.ts'
-import { raiseAlert } from '../alerts/commands.ts'
-import { type Audited, audited, type CommandContext, recordAudit } from '../audit/record.ts'
+import type { StaffActor } from '../access/index.ts'
+import { type Audited, audited, type CommandContext, raiseAlert, recordAudit } from '../audit/index.ts'
 import { NotFoundError } from '../domain/errors.ts'
 import { codeMatches } from './codes.ts'
 import { lockedOut, type PresentedCustomerSession, recordOpened } from './commands.ts'

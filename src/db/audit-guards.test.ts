@@ -1,4 +1,4 @@
-// The database is the last guard (DOMAIN.md invariants 1, 2, 6, 8): raw SQL run as the application role, the way a
+// The database is the last guard (docs/DOMAIN.md invariants 1, 2, 6, 8): raw SQL run as the application role, the way a
 // buggy command or someone with the app's credentials would, must be refused by the database itself.
 // Runs on both suites; SQLSTATEs come from the driver error's `.code` (pg and PGlite both carry it).
 // This file: invariant 6 (audit in the same transaction) and history that is never rewritten.
@@ -7,6 +7,7 @@ import { type RawBuilder, sql } from 'kysely'
 import { beforeAll, describe, expect, it } from 'vitest'
 import {
   closedMigrationCustody,
+  EMPTY_PAYLOAD_SHA256,
   g,
   heldNumber,
   insertSaleCustody,
@@ -49,7 +50,7 @@ describe('invariant 6: a guarded change commits only with an audit record of its
       prepare: async () => randomUUID(),
       change: (tx, id) =>
         sql`INSERT INTO staff (id, username, display_name, password_hash, roles, created_at, updated_at)
-            VALUES (${id}, ${`ghost.${id.slice(0, 8)}`}, 'Ghost', 'x', ARRAY['supervisor'], now(), now())`.execute(tx),
+            VALUES (${id}, ${`ghost.${id.slice(0, 8)}`}, 'Ghost', 'x', '{}', now(), now())`.execute(tx),
       changed: (id) => exists(sql<{ n: number }>`SELECT count(*)::int AS n FROM staff WHERE id = ${id}`),
     },
     {
@@ -57,18 +58,19 @@ describe('invariant 6: a guarded change commits only with an audit record of its
       prepare: async () => randomUUID(),
       change: (tx, id) =>
         sql`INSERT INTO requests (id, kind, status, payload, payload_sha256, requested_by, requested_at, expires_at)
-            VALUES (${id}, 'policy_change', 'pending', '{}', ${'d'.repeat(64)}, ${g.staffId}, now(), now() + interval '1 day')`.execute(
+            VALUES (${id}, 'policy_change', 'pending', '{}', ${EMPTY_PAYLOAD_SHA256}, ${g.staffId}, now(), now() + interval '1 day')`.execute(
           tx,
         ),
       changed: (id) => exists(sql<{ n: number }>`SELECT count(*)::int AS n FROM requests WHERE id = ${id}`),
     },
     {
-      name: 'a staff member’s roles',
+      // Roles change only by an executed role_grant (037, src/db/staff-guard.test.ts); any staff change needs its leaf.
+      name: 'a staff member’s display name',
       prepare: async () => g.staffId,
-      change: (tx, id) => sql`UPDATE staff SET roles = ARRAY['agent', 'supervisor'] WHERE id = ${id}`.execute(tx),
+      change: (tx, id) => sql`UPDATE staff SET display_name = 'Renamed agent' WHERE id = ${id}`.execute(tx),
       changed: (id) =>
         exists(
-          sql<{ n: number }>`SELECT count(*)::int AS n FROM staff WHERE id = ${id} AND 'supervisor' = ANY (roles)`,
+          sql<{ n: number }>`SELECT count(*)::int AS n FROM staff WHERE id = ${id} AND display_name = 'Renamed agent'`,
         ),
     },
     {
@@ -188,7 +190,7 @@ describe('history is never deleted or rewritten', () => {
     const { msisdn, custodyId } = await heldNumber()
     // A lawful close: the custody ends and the number leaves the held states in the same audited transaction.
     await inTransaction(async (tx) => {
-      await sql`UPDATE custodies SET ended_at = now(), end_reason = 'inactivity' WHERE id = ${custodyId}`.execute(tx)
+      await sql`UPDATE custodies SET ended_at = now(), end_reason = 'legal_order' WHERE id = ${custodyId}`.execute(tx)
       await sql`UPDATE numbers SET state = 'aging', state_changed_at = now() WHERE msisdn = ${msisdn}`.execute(tx)
     })
     await expect(
@@ -202,7 +204,7 @@ describe('history is never deleted or rewritten', () => {
     const { rows } = await sql<{
       end_reason: string
     }>`SELECT end_reason FROM custodies WHERE id = ${custodyId}`.execute(g.db)
-    expect(rows).toEqual([{ end_reason: 'inactivity' }])
+    expect(rows).toEqual([{ end_reason: 'legal_order' }])
   })
 })
 

@@ -23,25 +23,89 @@ export const nextMsisdn = () => `+85512000${String(++numberSeq).padStart(3, '0')
 
 export type Tx = Transaction<DB>
 
-/** The smallest audit record the g.database accepts; its txid is a lie the trigger corrects. */
-export const writeAudit = (tx: Tx) =>
+/** The smallest audit record the g.database accepts, of no particular change; its txid is a lie the trigger corrects. */
+export const writeAnyLeaf = (tx: Tx) =>
   sql`INSERT INTO audit_records (event_id, txid, recorded_at, action, envelope) VALUES (gen_random_uuid(), 0, now(), 'test', '{}')`.execute(
     tx,
   )
 
-/** Runs `work` in one transaction, with an audit record written in it unless told otherwise. */
+/** The audit records of a lawful writer: a leaf describing each row change so far (describeChanges), and one more. */
+export async function writeAudit(tx: Tx): Promise<void> {
+  await describeChanges(tx)
+  await writeAnyLeaf(tx)
+}
+
+/** The leaf a lawful writer records for each kind of staff change (migration 037's staff_leaf_needs.change). */
+const STAFF_LEAF_ACTIONS: Record<string, string> = {
+  created: 'staff.created',
+  demo: 'staff.created',
+  roles: 'staff.roles_granted',
+  credentials: 'staff.credentials_reset',
+}
+
+/**
+ * One leaf per row change the transaction made so far (migration 039), of an action allowed for it and naming its
+ * row, as the lawful writer would record it. The pending changes are read as the owner (the application role may
+ * not read them), then the transaction goes back to the application role.
+ */
+export async function describeChanges(tx: Tx): Promise<void> {
+  const { rows } = await sql<{ role: string }>`SELECT current_user AS role`.execute(tx)
+  await sql`SET LOCAL ROLE NONE`.execute(tx)
+  const needs = await sql<{
+    action: string | null
+    msisdn: string | null
+    request_id: string | null
+    batch_id: string | null
+  }>`
+    SELECT DISTINCT (SELECT min(k.action) FROM row_leaf_kinds k WHERE k.tbl = n.tbl AND k.change = n.change) AS action,
+           n.msisdn, n.request_id, n.batch_id
+      FROM row_leaf_needs n WHERE n.txid = txid_current()`.execute(tx)
+  // Staff rows (migration 037): a staff.* leaf naming each changed account.
+  const staff = await sql<{
+    staff_id: string
+    change: string
+  }>`SELECT staff_id, change FROM staff_leaf_needs WHERE txid = txid_current()`.execute(tx)
+  await sql`SET LOCAL ROLE ${sql.id(rows[0].role)}`.execute(tx)
+  for (const s of staff.rows) {
+    const envelope = JSON.stringify({ data: { staff_id: s.staff_id } })
+    await sql`INSERT INTO audit_records (event_id, txid, recorded_at, action, envelope)
+              VALUES (gen_random_uuid(), 0, now(), ${STAFF_LEAF_ACTIONS[s.change] ?? 'staff.changed'}, ${envelope}::jsonb)`.execute(
+      tx,
+    )
+  }
+  for (const n of needs.rows) {
+    const action = n.batch_id ? 'demo.seeded' : (n.action ?? 'test')
+    const envelope = JSON.stringify({ basis: n.batch_id, data: n.request_id ? { request_id: n.request_id } : {} })
+    await sql`INSERT INTO audit_records (event_id, txid, recorded_at, action, msisdn, envelope)
+              VALUES (gen_random_uuid(), 0, now(), ${action}, ${n.msisdn}, ${envelope}::jsonb)`.execute(tx)
+  }
+}
+
+/**
+ * Runs `work` in one transaction, with an audit record written in it unless told otherwise: one that describes
+ * each row change (`describe`, the default) or a single leaf of no particular change (`describe: false`).
+ */
 export async function inTransaction(
   work: (tx: Tx) => Promise<unknown>,
-  options: { audit?: boolean } = {},
+  options: { audit?: boolean; describe?: boolean } = {},
 ): Promise<void> {
   await g.db.transaction().execute(async (tx) => {
     await work(tx)
-    if (options.audit !== false) await writeAudit(tx)
+    if (options.audit === false) return
+    await (options.describe === false ? writeAnyLeaf(tx) : writeAudit(tx))
   })
 }
 
-export const run = (statement: RawBuilder<unknown>, options: { audit?: boolean } = {}) =>
+export const run = (statement: RawBuilder<unknown>, options: { audit?: boolean; describe?: boolean } = {}) =>
   inTransaction((tx) => statement.execute(tx), options)
+
+/** As `run`, as the schema owner: fixtures that stand in for a lawful history the test does not walk (staff with
+ * roles, which migration 037 gives only by an executed role_grant or a bootstrap). */
+export const runAsOwner = (statement: RawBuilder<unknown>) =>
+  inTransaction(async (tx) => {
+    await sql`SET LOCAL ROLE NONE`.execute(tx)
+    await statement.execute(tx)
+  })
 
 export async function numberState(msisdn: string): Promise<string> {
   const { rows } = await sql<{ state: string }>`SELECT state FROM numbers WHERE msisdn = ${msisdn}`.execute(g.db)
@@ -101,6 +165,9 @@ const COMPLIANCE_KINDS = [
   'credential_reset',
 ]
 
+/** SHA-256 of `{}`, the payload of the fixture requests. */
+export const EMPTY_PAYLOAD_SHA256 = '44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a'
+
 /** A request brought to `status` the lawful way: born pending, approved by the right other person, then executed. */
 export async function newRequest(
   msisdn: string | null,
@@ -108,7 +175,8 @@ export async function newRequest(
   status: 'pending' | 'approved' | 'executed',
 ): Promise<string> {
   const id = randomUUID()
-  const payloadSha256 = 'a'.repeat(64)
+  // The SHA-256 of the canonical '{}' (migration 038 checks a request's hash against its payload).
+  const payloadSha256 = EMPTY_PAYLOAD_SHA256
   await run(sql`
     INSERT INTO requests (id, kind, msisdn, status, payload, payload_sha256, requested_by, requested_at, expires_at)
     VALUES (${id}, ${kind}, ${msisdn}, 'pending', '{}', ${payloadSha256}, ${g.staffId}, now(), now() + interval '7 days')`)
@@ -120,6 +188,21 @@ export async function newRequest(
   if (status === 'executed')
     await run(sql`UPDATE requests SET status = 'executed', executed_at = now() WHERE id = ${id}`)
   return id
+}
+
+/**
+ * The evidence of a holder's `YES <code>` as migration 038 wants it: a consent code of the request, sent five minutes
+ * ago and matched (used), and the MO from the number received after it. Returns the consent's evidence.
+ */
+export async function storedCodeReply(requestId: string, msisdn: string, purpose = 'consent') {
+  const codeId = randomUUID()
+  const moId = randomUUID()
+  await run(sql`INSERT INTO consent_codes (id, request_id, msisdn, party, purpose, state, created_at, expires_at, closed_at)
+                VALUES (${codeId}, ${requestId}, ${msisdn}, 'holder', ${purpose}, 'used', now() - interval '5 minutes',
+                        now() + interval '10 minutes', now())`)
+  await run(sql`INSERT INTO sms_mo_messages (id, from_msisdn, to_address, text_masked, received_at)
+                VALUES (${moId}, ${msisdn}, '1234', 'YES ******', now() - interval '1 minute')`)
+  return { mo_id: moId, from: msisdn, code_id: codeId }
 }
 
 /** A migration batch, executed (when asked) on its own executed migration_batch request. */
@@ -155,14 +238,14 @@ export function setUpGuardDatabase(): void {
     g.supervisorId = randomUUID()
     g.complianceId = randomUUID()
     await sql`INSERT INTO shops (id, name, created_at) VALUES ('guards-shop-2', 'Another shop', now())`.execute(g.db)
-    await run(sql`
+    await runAsOwner(sql`
     INSERT INTO staff (id, username, display_name, password_hash, roles, shop_id, created_at, updated_at) VALUES
       (${g.staffId}, 'guards.agent', 'Guards agent', 'x', ARRAY['agent'], 'guards-shop', now(), now()),
       (${g.supervisorId}, 'guards.supervisor', 'Guards supervisor', 'x', ARRAY['supervisor'], 'guards-shop-2', now(), now()),
       (${g.complianceId}, 'guards.compliance', 'Guards compliance', 'x', ARRAY['compliance_officer'], NULL, now(), now())`)
     await run(sql`
-    INSERT INTO number_ranges (id, first_msisdn, last_msisdn, first_value, last_value, size, category, input_sha256, imported_at)
-    VALUES (${g.rangeId}, '+85512000000', '+85512000999', 85512000000, 85512000999, 1000, 'standard', ${'c'.repeat(64)}, now())`)
+    INSERT INTO number_ranges (id, first_msisdn, last_msisdn, first_value, last_value, size, category, market, input_sha256, imported_at)
+    VALUES (${g.rangeId}, '+85512000000', '+85512000999', 85512000000, 85512000999, 1000, 'standard', 'KH', ${'c'.repeat(64)}, now())`)
   })
   afterAll(async () => {
     await g.database?.close()

@@ -1,4 +1,4 @@
-// The database is the last guard (DOMAIN.md invariants 1, 2, 6, 8): raw SQL run as the application role, the way a
+// The database is the last guard (docs/DOMAIN.md invariants 1, 2, 6, 8): raw SQL run as the application role, the way a
 // buggy command or someone with the app's credentials would, must be refused by the database itself.
 // Runs on both suites; SQLSTATEs come from the driver error's `.code` (pg and PGlite both carry it).
 // This file: invariants 1 and 2, the lifecycle and reservation leases. audit-guards.test.ts: invariant 6 and history.
@@ -241,7 +241,8 @@ describe('number states follow the lifecycle and custody (NG003, NG004)', () => 
 
   it('refuses at COMMIT closing a custody while its number stays active (NG004), accepts closing and withdrawing', async () => {
     const { msisdn, custodyId } = await heldNumber()
-    const close = sql`UPDATE custodies SET ended_at = now(), end_reason = 'inactivity' WHERE id = ${custodyId}`
+    // Termination: an inactivity end needs its withdrawal decision as well (recycling-chain.test.ts).
+    const close = sql`UPDATE custodies SET ended_at = now(), end_reason = 'termination' WHERE id = ${custodyId}`
     await expect(run(close)).rejects.toMatchObject({ code: 'NG004' })
     expect(await openCustodies(msisdn)).toBe(1)
     await inTransaction(async (tx) => {

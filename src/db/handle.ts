@@ -2,6 +2,7 @@ import { PGlite } from '@electric-sql/pglite'
 import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist'
 import { CompiledQuery, type DatabaseConnection, Kysely, PGliteDialect, PostgresDialect, sql } from 'kysely'
 import pg from 'pg'
+import { isConnectionFailure } from './errors.ts'
 import { APP_ROLE, migrate, type OwnerConnection } from './migrate.ts'
 import type { DB } from './types.ts'
 
@@ -20,6 +21,10 @@ export interface DatabaseOptions {
   schema?: string
   migrate?: boolean
   poolSize?: number
+  /** PostgreSQL only: the application_name of every connection (pg_stat_activity); default PGAPPNAME or `numguard`. */
+  applicationName?: string
+  /** PostgreSQL only: how long a query waits for a connection before it fails as database_unavailable. */
+  connectTimeoutMs?: number
 }
 
 export interface Database {
@@ -73,6 +78,8 @@ async function openPostgres(options: DatabaseOptions): Promise<Database> {
   const searchPath = options.schema ? `"${options.schema}", public` : undefined
   if (options.migrate !== false) {
     const client = new pg.Client({ connectionString: options.migrationUrl ?? options.url })
+    // A server that goes away mid-migration fails the statement in flight; unheard, its 'error' would end the process.
+    client.on('error', () => {})
     await client.connect()
     try {
       if (options.schema) await client.query(`CREATE SCHEMA IF NOT EXISTS "${options.schema}"`)
@@ -88,6 +95,10 @@ async function openPostgres(options: DatabaseOptions): Promise<Database> {
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.poolSize ?? 10,
+    application_name: options.applicationName ?? process.env.PGAPPNAME ?? 'numguard',
+    // A database that does not answer (a dropped network, not a refusal) fails requests as 503s instead of holding
+    // them until the kernel gives up on the socket. Also bounds the wait for a free connection.
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 30_000,
     types: {
       getTypeParser: (oid: number, format?: string) => PARSERS[oid] ?? pg.types.getTypeParser(oid, format as 'text'),
     },
@@ -101,10 +112,14 @@ async function openPostgres(options: DatabaseOptions): Promise<Database> {
   pool.on('connect', (client) => {
     const pid = pidOf(client)
     if (pid) byPid.set(pid, client)
+    // A checked-out client whose server went away (restart, pg_terminate_backend) emits 'error' on itself, and the
+    // pool listens only while the client is idle: without this listener that would end the process. The query in
+    // flight fails on its own (database_unavailable, see errors.ts) and the pool discards the broken client.
+    client.on('error', (err) => console.error(`numguard: a database connection was closed (${err.message})`))
   })
-  // An idle connection the server closed (restart, pg_terminate_backend) is dropped by the pool, which then emits
-  // 'error': without a listener that would end the process. The next query simply opens a new connection.
-  pool.on('error', (err) => console.error(`numguard: an idle database connection was closed (${err.message})`))
+  // An idle client's error also reaches the pool, which drops the client; the listener above has logged it, and
+  // without a listener here the pool's 'error' would end the process. The next query opens a new connection.
+  pool.on('error', () => {})
   pool.on('remove', (client) => {
     const pid = pidOf(client)
     if (pid) byPid.delete(pid)
@@ -113,6 +128,8 @@ async function openPostgres(options: DatabaseOptions): Promise<Database> {
     try {
       for (const statement of setup) await connection.executeQuery(CompiledQuery.raw(statement))
     } catch (err) {
+      // The server went away mid-setup: that is an outage (503), not a missing grant; the pool drops the client.
+      if (isConnectionFailure(err)) throw err
       const reason = new Error(
         `numguard: cannot ${setup.join('; ')} (${(err as Error).message}); grant ${APP_ROLE} to the login in DATABASE_URL`,
         { cause: err },

@@ -24,6 +24,8 @@ export async function listMigrations(): Promise<{ version: string; sql: string }
 export async function migrate(
   conn: OwnerConnection,
   onApplied: (version: string) => void = () => {},
+  /** Stop after this version: the upgrade test builds a released schema this way. */
+  options: { until?: string } = {},
 ): Promise<string[]> {
   await ensureAppRole(conn)
   await conn.exec(
@@ -31,7 +33,8 @@ export async function migrate(
   )
   await conn.exec(`DO $$ BEGIN EXECUTE format('GRANT USAGE ON SCHEMA %I TO ${APP_ROLE}', current_schema()); END $$`)
   const applied: string[] = []
-  for (const m of await listMigrations()) {
+  const migrations = (await listMigrations()).filter((m) => !options.until || m.version <= options.until)
+  for (const m of migrations) {
     await conn.exec('BEGIN')
     try {
       await conn.query(`SELECT pg_advisory_xact_lock(hashtext('numguard.migrate.' || current_schema()))`)

@@ -1,11 +1,15 @@
-// Row types of inactivity recycling (migrations 006, 008); the recycling feature keeps this file in step.
+// Row types of inactivity recycling (migrations 006, 008) and its markets (034); the recycling feature keeps this file in step.
 import type { ColumnType, Generated } from 'kysely'
 import type { Json, Timestamp } from './types.ts'
 
 type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
 
 export interface RecyclingPoliciesTable {
+  /** The global id every policy_version names. */
   version: number
+  /** 034: the market whose series this version belongs to, and its place in that series. */
+  market: string
+  market_version: number
   params: Json
   effective_from: Timestamp
   approved_at: Timestamp
@@ -50,7 +54,24 @@ export interface RecyclingNoticesTable {
   queued_at: Timestamp
 }
 
+/** 034: a market's floors, SIM-swap cooling and time zone; read-only to the application. */
+export interface MarketsTable {
+  code: string
+  name: string
+  calling_code: string
+  time_zone: string
+  min_warnings: number
+  min_withdrawal_day: number
+  min_evidence_days: number
+  min_aging_days: number
+  max_aging_days: number
+  max_business_aging_days: number
+  swap_cooling_days: number
+  sim_tenure_days: number
+}
+
 export interface RecyclingTables {
+  markets: MarketsTable
   recycling_policies: RecyclingPoliciesTable
   recycling_state: RecyclingStateTable
   recycling_notices: RecyclingNoticesTable

@@ -7,6 +7,7 @@ import type { ConsentTables } from './types-consent.ts'
 import type { CustomerTables, SubscriberKycChangeColumns } from './types-customers.ts'
 import type { RecyclingTables } from './types-recycling.ts'
 import type { RequestAssignmentColumns, RequestTables } from './types-requests.ts'
+import type { SignInTables } from './types-sign-in.ts'
 import type { SmsTables } from './types-sms.ts'
 
 export type Timestamp = ColumnType<Date, Date | string, Date | string>
@@ -42,13 +43,6 @@ export interface StaffTable {
   suspended_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
   suspended_by: ColumnType<string | null, string | null | undefined, string | null>
   suspension_reason: ColumnType<string | null, string | null | undefined, string | null>
-}
-/** Failed sign-ins by username (or 'sha256:<hex>' for a username that names no account); see migration 003. */
-export interface SignInThrottleTable {
-  username: string
-  failures: Generated<number>
-  locked_until: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
-  updated_at: Timestamp
 }
 export interface SessionsTable {
   id: string
@@ -95,6 +89,8 @@ export interface NumberRangesTable {
   input_sha256: string
   imported_at: Timestamp
   imported_by: string | null
+  /** 034: the market the range belongs to (its numbers carry its calling code). */
+  market: string
 }
 export interface NumbersTable {
   msisdn: string
@@ -169,6 +165,10 @@ export interface AlertsTable {
   msisdn: string | null
   attempt: Json
   raised_at: Timestamp
+  /** What identical alerts share beside kind and person (migration 022): repeats of it within a window count here. */
+  subject: string | null
+  repeats: Generated<number>
+  last_seen_at: ColumnType<Date, Date | string | undefined, Date | string>
 }
 export interface AuditRecordsTable {
   seq: Generated<number>
@@ -191,11 +191,11 @@ export interface DB
     RequestTables,
     AuditLogTables,
     CustomerTables,
-    ConsentTables {
+    ConsentTables,
+    SignInTables {
   settings: SettingsTable
   shops: ShopsTable
   staff: StaffTable
-  sign_in_throttle: SignInThrottleTable
   sessions: SessionsTable
   machine_clients: MachineClientsTable
   machine_tokens: MachineTokensTable

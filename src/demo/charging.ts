@@ -2,10 +2,10 @@
 // feed stays healthy (a heartbeat each step) and regular holders top up before their first warning. Holders the
 // seed marked as lapsing never top up; a few suspended "comebacks" top up again on day 80 (their number reactivates).
 import { type Kysely, sql } from 'kysely'
-import { sha256Hex } from '../access/secrets.ts'
+import { sha256Hex } from '../access/index.ts'
 import { ingestActivity } from '../activity/index.ts'
 import type { App } from '../app.ts'
-import { runCommand } from '../audit/run-command.ts'
+import { runCommand } from '../audit/index.ts'
 import type { DB } from '../db/types.ts'
 import { COMEBACK_SQL, DEMO_CHARGING_SOURCE, LAPSING_SQL } from './seed-recycling.ts'
 

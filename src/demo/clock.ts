@@ -1,9 +1,8 @@
 import { sql, type Transaction } from 'kysely'
 import type { App } from '../app.ts'
-import type { Actor } from '../audit/actor.ts'
-import { audited, recordAudit, unchanged } from '../audit/record.ts'
-import { runCommand } from '../audit/run-command.ts'
+import { audited, recordAudit, runCommand, unchanged } from '../audit/index.ts'
 import type { DB } from '../db/types.ts'
+import type { Actor } from '../domain/actor.ts'
 import { RefusedByConfigurationError } from '../domain/errors.ts'
 
 export const CLOCK_OFFSET_KEY = 'demo_clock_offset_ms'

@@ -1,11 +1,10 @@
 // Demo shops, staff and machine clients. Every one is marked is_demo: production mode refuses to start while any
 // is_demo staff member exists, because these passwords are printed on the console.
 import { createHash, randomUUID } from 'node:crypto'
-import { sealMfaSecret } from '../access/mfa-secrets.ts'
-import { hashPassword } from '../access/secrets.ts'
-import { base32Decode, base32Encode } from '../access/totp.ts'
-import type { CommandContext } from '../audit/record.ts'
+import { base32Decode, base32Encode, hashPassword, sealMfaSecret } from '../access/index.ts'
+import type { CommandContext } from '../audit/index.ts'
 import { mfaRequiredFor, type Role } from '../domain/roles.ts'
+import { partnerDb } from '../partner/index.ts'
 
 export const DEMO_SHOPS = [
   { id: 'phnom-penh-central', name: 'Phnom Penh Central', code: 'pp' },
@@ -83,6 +82,8 @@ export interface DemoMachineClient {
   name: string
   secret: string
   scopes: readonly string[]
+  /** A partner of the CAMARA APIs (src/partner): its declared purpose. */
+  purpose?: string
 }
 
 export const DEMO_MACHINE_CLIENTS: readonly DemoMachineClient[] = [
@@ -102,7 +103,15 @@ export const DEMO_MACHINE_CLIENTS: readonly DemoMachineClient[] = [
     clientId: 'bank-demo',
     name: 'Partner bank (demo)',
     secret: 'demo-secret-bank',
-    scopes: ['partner:number-recycling', 'partner:sim-swap'],
+    scopes: [
+      'number-recycling:check',
+      'sim-swap:check',
+      'sim-swap:retrieve-date',
+      'sim-swap-subscriptions:org.camaraproject.sim-swap-subscriptions.v0.swapped:create',
+      'sim-swap-subscriptions:read',
+      'sim-swap-subscriptions:delete',
+    ],
+    purpose: 'check numbers before trusting them for sign-in and payment one-time codes (CAMARA partner APIs)',
   },
 ]
 
@@ -164,6 +173,11 @@ export async function insertDemoAccounts(ctx: CommandContext, hashes: HashedSecr
         created_at: now,
       })),
     )
+    .execute()
+  const partners = DEMO_MACHINE_CLIENTS.filter((c) => c.purpose)
+  await partnerDb(ctx.tx)
+    .insertInto('partner_clients')
+    .values(partners.map((c) => ({ client_id: c.clientId, purpose: c.purpose as string, created_at: now })))
     .execute()
   return { shops: DEMO_SHOPS.length, staff: DEMO_CREDENTIALS.length, machineClients: DEMO_MACHINE_CLIENTS.length }
 }

@@ -3,12 +3,15 @@
 // migration batch, and states move only along the lifecycle's transitions.
 import { randomUUID } from 'node:crypto'
 import { type QueryResult, type RawBuilder, sql } from 'kysely'
-import { sha256Hex } from '../access/secrets.ts'
-import type { CommandContext } from '../audit/record.ts'
+import { sha256Hex } from '../access/index.ts'
+import type { CommandContext } from '../audit/index.ts'
 import { DEMO_KYC_KEY } from '../config.ts'
+import { bindSims, endCustodies, moveNumbers, startMigratedCustodies } from '../custody/index.ts'
+import type { NumberState } from '../domain/lifecycle.ts'
 import { parseRange } from '../domain/msisdn.ts'
-import { importRange } from '../inventory/ranges.ts'
-import { kycDocumentHash } from '../subscribers/commands.ts'
+import { importRange } from '../inventory/index.ts'
+import { payloadSha256 as requestPayloadSha256 } from '../requests/index.ts'
+import { kycDocumentHash } from '../subscribers/index.ts'
 import { DEMO_SHOPS } from './seed-accounts.ts'
 import {
   type DemoPlan,
@@ -110,8 +113,10 @@ function expectRows(result: QueryResult<unknown>, expected: number, what: string
  */
 async function approvedMigrationBatch(ctx: CommandContext): Promise<string> {
   const source = 'numguard demo: legacy billing export of custodies held before numguard'
-  const payload = JSON.stringify({ source, input_sha256: sha256Hex(source) })
-  const payloadSha256 = sha256Hex(payload)
+  const asked = { source, input_sha256: sha256Hex(source) }
+  const payload = JSON.stringify(asked)
+  // The hash of the canonical payload (RFC 8785), which the database checks (038), not of this key order.
+  const payloadSha256 = requestPayloadSha256(asked)
   const requestId = randomUUID()
   const batchId = randomUUID()
   const staffId = (username: string) => sql`(SELECT id FROM staff WHERE username = ${username})`
@@ -189,60 +194,78 @@ export async function loadHoldings(ctx: CommandContext, p: DemoPlan, salt: strin
     FROM generate_series(0, ${sims.total - 1}::int) AS j`.execute(tx)
 
   // Earlier holders' custodies, loaded already ended (a migration batch may do that; nothing else may).
-  const past = await sql`
-    INSERT INTO custodies (id, msisdn, subscriber_id, basis, migration_batch_id, started_at, ended_at, end_reason)
-    SELECT gen_random_uuid(), msisdn, ${subscriberId(sql`past_holder`)}, 'migration', ${batchId}::uuid,
-           past_started_at, past_ended_at, CASE WHEN slot % 3 = 0 THEN 'termination' ELSE 'inactivity' END
-    FROM ${plan} WHERE past_holder IS NOT NULL`.execute(tx)
+  const pastCount = (
+    await sql<{ n: number }>`SELECT count(*)::int AS n FROM ${plan} WHERE past_holder IS NOT NULL`.execute(tx)
+  ).rows[0].n
+  const past = await startMigratedCustodies(
+    ctx,
+    batchId,
+    sql`SELECT msisdn, ${subscriberId(sql`past_holder`)} AS subscriber_id, past_started_at AS started_at,
+               past_ended_at AS ended_at, CASE WHEN slot % 3 = 0 THEN 'termination' ELSE 'inactivity' END AS end_reason
+        FROM ${plan} WHERE past_holder IS NOT NULL`,
+    pastCount,
+  )
 
-  // Aging numbers were withdrawn in the legacy system, so each passes through active here.
-  const opened = await sql`
-    WITH opened AS (
-      INSERT INTO custodies (id, msisdn, subscriber_id, basis, migration_batch_id, started_at)
-      SELECT gen_random_uuid(), msisdn, ${subscriberId(sql`holder`)}, 'migration', ${batchId}::uuid, started_at
-      FROM ${plan} WHERE fate = 'aging'
-      RETURNING msisdn, started_at)
-    UPDATE numbers n SET state = 'active', state_changed_at = opened.started_at
-    FROM opened WHERE n.msisdn = opened.msisdn AND n.state = 'available'`.execute(tx)
-  expectRows(opened, p.aging, 'aging numbers activated')
-
-  const held = await sql`
-    INSERT INTO custodies (id, msisdn, subscriber_id, basis, migration_batch_id, started_at)
-    SELECT gen_random_uuid(), msisdn, ${subscriberId(sql`holder`)}, 'migration', ${batchId}::uuid, started_at
-    FROM ${plan} WHERE fate IN ('active', 'suspended')`.execute(tx)
+  // The current holders' custodies, open; aging numbers were withdrawn in the legacy system, so each of them passes
+  // through active here (its custody opened, the number active, then the custody ended and the number aging).
+  const openFor = (fates: string[], expected: number) =>
+    startMigratedCustodies(
+      ctx,
+      batchId,
+      sql`SELECT msisdn, ${subscriberId(sql`holder`)} AS subscriber_id, started_at, NULL::timestamptz AS ended_at,
+                 NULL::text AS end_reason
+          FROM ${plan} WHERE fate IN (${sql.join(fates)})`,
+      expected,
+    )
+  const move = (
+    from: NumberState,
+    to: NumberState,
+    fates: string[],
+    expected: number,
+    changedAt = sql`state_changed_at`,
+  ) =>
+    moveNumbers(
+      ctx,
+      { from, to },
+      sql`SELECT msisdn, ${changedAt} AS state_changed_at FROM ${plan} WHERE fate IN (${sql.join(fates)})`,
+      expected,
+    )
+  await openFor(['aging'], p.aging)
+  await move('available', 'active', ['aging'], p.aging, sql`started_at`)
   const heldCount = p.held + p.goldenHeld
-  expectRows(held, heldCount, 'open custodies')
+  await openFor(['active', 'suspended'], heldCount)
+  await move('available', 'active', ['active', 'suspended'], heldCount)
 
-  const move = (from: string, to: string, fates: string[], extra = sql``) =>
-    sql`
-    UPDATE numbers n SET state = ${to}, state_changed_at = plan.state_changed_at ${extra}
-    FROM ${plan} WHERE n.msisdn = plan.msisdn AND n.state = ${from} AND plan.fate IN (${sql.join(fates)})`.execute(tx)
-  expectRows(await move('available', 'active', ['active', 'suspended']), heldCount, 'numbers activated')
-
-  const closed = await sql`
-    UPDATE custodies c SET ended_at = plan.ended_at,
-           end_reason = CASE WHEN plan.slot % 5 = 0 THEN 'termination' ELSE 'inactivity' END
-    FROM ${plan} WHERE c.msisdn = plan.msisdn AND plan.fate = 'aging' AND c.ended_at IS NULL`.execute(tx)
-  expectRows(closed, p.aging, 'custodies withdrawn')
-  expectRows(await move('active', 'aging', ['aging']), p.aging, 'numbers moved to aging')
-  expectRows(await move('active', 'suspended', ['suspended']), p.suspended, 'numbers suspended')
-  expectRows(await move('available', 'retired', ['retired']), p.retired, 'numbers retired')
+  await endCustodies(
+    ctx,
+    sql`SELECT msisdn, ended_at, CASE WHEN slot % 5 = 0 THEN 'termination' ELSE 'inactivity' END AS end_reason
+        FROM ${plan} WHERE fate = 'aging'`,
+    p.aging,
+  )
+  await move('active', 'aging', ['aging'], p.aging)
+  await move('active', 'suspended', ['suspended'], p.suspended)
+  await move('available', 'retired', ['retired'], p.retired)
   // Reservations are leased round-robin to the demo agents, for the policy's 30 minutes.
-  const reserve = sql`, reserved_until = ${now}::timestamptz + interval '30 minutes',
-    reserved_by = (SELECT (array_agg(s.id ORDER BY s.username))[(1 + plan.slot % count(*))::int]
-                   FROM staff s WHERE s.is_demo AND 'agent' = ANY (s.roles))`
-  expectRows(await move('available', 'reserved', ['reserved'], reserve), p.reserved, 'numbers reserved')
+  await moveNumbers(
+    ctx,
+    { from: 'available', to: 'reserved', leased: true },
+    sql`SELECT msisdn, state_changed_at, ${now}::timestamptz + interval '30 minutes' AS reserved_until,
+               (SELECT (array_agg(s.id ORDER BY s.username))[(1 + plan.slot % count(*))::int]
+                  FROM staff s WHERE s.is_demo AND 'agent' = ANY (s.roles)) AS reserved_by
+        FROM ${plan} WHERE fate = 'reserved'`,
+    p.reserved,
+  )
 
   // One SIM binding per custody, over the same period: open for held numbers, ended with the custody otherwise.
-  const bindings = await sql`
-    INSERT INTO sim_bindings (id, msisdn, iccid, custody_id, started_at, ended_at, end_reason)
-    SELECT gen_random_uuid(), c.msisdn,
-           ${ICCID_PREFIX} || lpad((CASE WHEN c.ended_at IS NULL OR plan.fate = 'aging' THEN plan.sim ELSE plan.past_sim END)::text, 12, '0'),
-           c.id, c.started_at, c.ended_at, CASE WHEN c.ended_at IS NOT NULL THEN 'custody_ended' END
-    FROM custodies c JOIN ${plan} ON plan.msisdn = c.msisdn
-    WHERE c.migration_batch_id = ${batchId}::uuid`.execute(tx)
-  const custodies = Number(past.numAffectedRows) + p.aging + heldCount
-  expectRows(bindings, custodies, 'SIM bindings')
+  const custodies = past + p.aging + heldCount
+  const bindings = await bindSims(
+    ctx,
+    sql`SELECT c.msisdn, c.id AS custody_id, c.started_at, c.ended_at,
+               ${ICCID_PREFIX} || lpad((CASE WHEN c.ended_at IS NULL OR plan.fate = 'aging' THEN plan.sim ELSE plan.past_sim END)::text, 12, '0') AS iccid
+        FROM custodies c JOIN ${plan} ON plan.msisdn = c.msisdn
+        WHERE c.migration_batch_id = ${batchId}::uuid`,
+    custodies,
+  )
 
-  return { migrationBatchId: batchId, rangeIds, subscribers: p.subscribers, custodies, bindings: custodies }
+  return { migrationBatchId: batchId, rangeIds, subscribers: p.subscribers, custodies, bindings }
 }

@@ -5,9 +5,9 @@
 // Who lapses is a rule on the number itself (see LAPSING_SQL), shared with the demo's charging simulation
 // (./charging.ts): regular holders top up before their first warning, the rest let their number go.
 import { type QueryResult, sql } from 'kysely'
-import { sha256Hex } from '../access/secrets.ts'
+import { sha256Hex } from '../access/index.ts'
 import { ingestActivity } from '../activity/index.ts'
-import type { AuditReceipt, CommandContext } from '../audit/record.ts'
+import type { AuditReceipt, CommandContext } from '../audit/index.ts'
 import { demoDocument, demoKycHash } from './seed-holdings.ts'
 import { type DemoPlan, planTable } from './seed-plan.ts'
 

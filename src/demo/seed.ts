@@ -2,8 +2,7 @@
 // history, ~3,000 subscribers and ~4,000 SIMs, loaded in one audited transaction through the one write path.
 import { randomUUID } from 'node:crypto'
 import { type Kysely, sql } from 'kysely'
-import { audited, recordAudit } from '../audit/record.ts'
-import { type CommandDeps, runCommand } from '../audit/run-command.ts'
+import { audited, type CommandDeps, recordAudit, runCommand } from '../audit/index.ts'
 import { DEMO_KYC_KEY } from '../config.ts'
 import type { DB } from '../db/types.ts'
 import { ConflictError } from '../domain/errors.ts'

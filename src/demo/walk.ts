@@ -5,7 +5,7 @@
 import { sql } from 'kysely'
 import type { App } from '../app.ts'
 import { addDays, localDate, localInstant } from '../domain/policy.ts'
-import { runDueWork } from '../worker/loop.ts'
+import { runDueWork } from '../worker/index.ts'
 import { simulateCharging } from './charging.ts'
 
 /** The walk stops once a day at this local time: inside the send window, so each day's SMS go out that day. */

@@ -21,7 +21,7 @@ export const ACTIONS = {
   'session.mfa_challenged':
     'A password was right; the session waits for a TOTP code (or a first enrolment) before it signs in',
   'session.mfa_failed':
-    'A TOTP code typed into a waiting session was wrong or replayed (counts in the sign-in throttle)',
+    'A TOTP code typed into a waiting session was wrong (counts in the sign-in throttle) or replayed (does not)',
   'staff.mfa_enrolment_started': 'A staff member was offered a TOTP secret to enrol (the secret is never recorded)',
   'staff.mfa_enrolled': 'A staff member confirmed their TOTP enrolment with a valid code',
   'staff.roles_granted':
@@ -32,7 +32,14 @@ export const ACTIONS = {
     'A compliance officer suspended a staff member: sessions ended, their open requests cancelled, approvals voided',
   'request.reassigned': 'A pending request of a suspended approver was assigned to another eligible approver',
   'machine.token_issued': 'A machine client received an access token',
+  'machine.token_refused':
+    'A machine client was refused a token: wrong secret, unknown or disabled client, or throttled (counts per client id)',
   'alert.raised': 'An alert was raised about a refused or suspicious attempt',
+  'alert.repeated':
+    'An identical alert (kind, person, subject) came again within its window: its repeat count went up by one',
+  // Partner APIs (src/partner): a partner's standing question about one number (CAMARA SIM Swap Subscriptions).
+  'partner.subscription_created': 'A partner subscribed to SIM swaps of a number (its sink token is never recorded)',
+  'partner.subscription_ended': 'A partner subscription ended: deleted, expired, or its maximum of events reached',
   'clock.advanced': 'The demo clock was moved forward',
   'demo.seeded': 'The demo data set was loaded',
   // SMS notices: at most once (a part is committed submitting before it goes out), with their evidence.
@@ -120,6 +127,8 @@ export const ACTIONS = {
   'provisioning.requeued': 'A dead provisioning event was put back in the queue by a person',
   'policy.version_added': 'A new recycling policy version was installed by its executed policy_change request',
   // The audit log itself (issue 5).
+  'audit.reconciled':
+    'Every number’s holder, SIM and state were rebuilt from the leaves and compared with the tables (counts; each difference is a risk alert)',
   'audit.heartbeat': 'A day passed without a new checkpoint: this leaf makes the log grow so a fresh one is signed',
   'audit.personal_data_erased':
     'Personal data committed by leaves older than its retention was erased (the commitments stay)',

@@ -10,6 +10,8 @@ export interface AlertDraft {
   msisdn?: string | null
   /** The staff member the alert is about, when that is not the actor (e.g. an account whose sign-ins failed). */
   staffId?: string
+  /** What identical alerts share (repeats of one count on it, src/alerts); by default the number and the attempt. */
+  subject?: string
   attempt: Record<string, unknown>
 }
 
@@ -52,9 +54,22 @@ export class UnauthenticatedError extends DomainError {
   }
 }
 
+/**
+ * Every refusal of a known staff member or client leaves an alert naming them (invariant 8): a ForbiddenError
+ * carries a `permission_denied` alert unless the thrower attaches a more telling one with withAlert.
+ */
 export class ForbiddenError extends DomainError {
-  constructor(action: string, message = `You may not ${action.replaceAll('_', ' ')}`) {
+  constructor(
+    action: string,
+    message = `You may not ${action.replaceAll('_', ' ')}`,
+    alert: { severity?: Severity; attempt?: Record<string, unknown> } = {},
+  ) {
     super('forbidden', 403, message, { action })
+    this.alert = {
+      kind: 'permission_denied',
+      severity: alert.severity ?? 'warning',
+      attempt: { action, ...alert.attempt },
+    }
   }
 }
 

@@ -1,4 +1,4 @@
-// DOMAIN.md's number lifecycle as data. Migration 001 loads the same table into the database,
+// docs/DOMAIN.md's number lifecycle as data. Migration 001 loads the same table into the database,
 // which refuses any other state change; a test keeps the two in step.
 
 export const NUMBER_STATES = ['available', 'reserved', 'active', 'suspended', 'aging', 'retired', 'ported_out'] as const

@@ -24,7 +24,7 @@ function refusal(params: Record<string, unknown>): ValidationError {
 }
 
 describe('parsePolicyParams', () => {
-  it('gives DOMAIN.md defaults for an empty proposal', () => {
+  it('gives docs/DOMAIN.md defaults for an empty proposal', () => {
     expect(parsePolicyParams({})).toEqual(DEFAULT_POLICY)
   })
 

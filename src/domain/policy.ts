@@ -1,4 +1,4 @@
-// Recycling policy: its parameters with DOMAIN.md's defaults and floors, and the calendar-day arithmetic of an
+// Recycling policy: its parameters with docs/DOMAIN.md's defaults and floors, and the calendar-day arithmetic of an
 // inactivity cycle in the operator's time zone. Pure: no I/O, only Intl for time zones.
 import { ValidationError } from './errors.ts'
 import { addDays, daysBetween, type LocalDate, localDate, localInstant } from './zoned-time.ts'
@@ -30,7 +30,7 @@ export interface PolicyParams {
   time_zone: string
 }
 
-/** DOMAIN.md's defaults: version 1 of migration 006. */
+/** docs/DOMAIN.md's defaults: version 1 of migration 006. */
 export const DEFAULT_POLICY: PolicyParams = Object.freeze({
   qualifying_kinds: ['topup', 'payment'],
   warning_days: [60, 75, 85],
@@ -45,13 +45,28 @@ export const DEFAULT_POLICY: PolicyParams = Object.freeze({
   time_zone: 'Asia/Phnom_Penh',
 })
 
-/** What no policy can go below (DOMAIN.md's floor column; migration 008 checks the same in the database). */
-export const FLOORS = Object.freeze({
+/** What a market's policies can never go below (or, for the aging maxima, above). */
+export interface PolicyFloors {
+  warnings: number
+  withdrawalDay: number
+  evidenceDays: number
+  /** Least aging, for residential and business numbers alike. */
+  agingDays: number
+  agingDaysMax: number
+  businessAgingDaysMax: number
+}
+
+/**
+ * Cambodia's floors, the default market (docs/DOMAIN.md's floor column). Every market's floors are in
+ * src/domain/markets.ts and, as the database checks them, in the `markets` rows of migration 034.
+ */
+export const FLOORS: Readonly<PolicyFloors> = Object.freeze({
   warnings: 2,
   withdrawalDay: 90,
   evidenceDays: 5,
   agingDays: 45,
   agingDaysMax: 365,
+  businessAgingDaysMax: 365,
 })
 
 /** A new version applies only to cycles that start at least this long after its approval. */
@@ -88,9 +103,13 @@ export function isTimeZone(name: string): boolean {
 
 /**
  * Validates a policy's parameters; keys left out keep `base`'s value (a proposal names only what it changes).
- * Refuses anything below DOMAIN.md's floors, naming the field.
+ * Refuses anything below the market's floors (Cambodia's by default), naming the field.
  */
-export function parsePolicyParams(input: unknown, base: PolicyParams = DEFAULT_POLICY): PolicyParams {
+export function parsePolicyParams(
+  input: unknown,
+  base: PolicyParams = DEFAULT_POLICY,
+  floors: Readonly<PolicyFloors> = FLOORS,
+): PolicyParams {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new ValidationError('params', 'params must be an object of policy parameters')
   }
@@ -114,18 +133,18 @@ export function parsePolicyParams(input: unknown, base: PolicyParams = DEFAULT_P
       `qualifying_kinds must list one or more of ${ACTIVITY_KINDS.join(', ')}, each once`,
     )
   }
-  const withdrawalDay = integer(v.withdrawal_day, 'withdrawal_day', FLOORS.withdrawalDay, 3650)
+  const withdrawalDay = integer(v.withdrawal_day, 'withdrawal_day', floors.withdrawalDay, 3650)
   const evidenceDays = integer(
     v.evidence_days_before_withdrawal,
     'evidence_days_before_withdrawal',
-    FLOORS.evidenceDays,
+    floors.evidenceDays,
     60,
   )
   const days = v.warning_days
-  if (!Array.isArray(days) || days.length < FLOORS.warnings || days.length > 10) {
+  if (!Array.isArray(days) || days.length < floors.warnings || days.length > 10) {
     throw new ValidationError(
       'params.warning_days',
-      `warning_days must list at least ${FLOORS.warnings} warning days (and at most 10)`,
+      `warning_days must list at least ${floors.warnings} warning days (and at most 10)`,
     )
   }
   const lastWarningDay = withdrawalDay - evidenceDays
@@ -154,8 +173,13 @@ export function parsePolicyParams(input: unknown, base: PolicyParams = DEFAULT_P
     withdrawal_day: withdrawalDay,
     usage_veto_days: integer(v.usage_veto_days, 'usage_veto_days', 1, withdrawalDay),
     feed_silence_hours: integer(v.feed_silence_hours, 'feed_silence_hours', 1, 168),
-    aging_days: integer(v.aging_days, 'aging_days', FLOORS.agingDays, FLOORS.agingDaysMax),
-    business_aging_days: integer(v.business_aging_days, 'business_aging_days', FLOORS.agingDays, FLOORS.agingDaysMax),
+    aging_days: integer(v.aging_days, 'aging_days', floors.agingDays, floors.agingDaysMax),
+    business_aging_days: integer(
+      v.business_aging_days,
+      'business_aging_days',
+      floors.agingDays,
+      floors.businessAgingDaysMax,
+    ),
     send_window: { from, to },
     evidence_days_before_withdrawal: evidenceDays,
     time_zone: v.time_zone,

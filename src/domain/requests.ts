@@ -1,4 +1,4 @@
-// DOMAIN.md's request table as data: who may ask, whose word is needed, who approves, what is announced and how long
+// docs/DOMAIN.md's request table as data: who may ask, whose word is needed, who approves, what is announced and how long
 // it waits. The request workflow (src/requests/) and its tests read this table; migration 005's request_kind_rules
 // holds the approver columns for the database, and a test keeps the two in step.
 import { APPROVER_COOLING_DAYS, type Role } from './roles.ts'
@@ -55,7 +55,7 @@ export interface RequestKindRule {
   expiresAfterHours: number
   /** Approvers whose role was granted or credentials reset less than this many days ago may not approve it. */
   newApproverCoolingDays: number
-  /** What else DOMAIN.md says about it, for people (the code enforces what it can). */
+  /** What else docs/DOMAIN.md says about it, for people (the code enforces what it can). */
   notes: string
 }
 

@@ -38,6 +38,8 @@ export const PERMISSIONS = {
   request_legal_orders: ['compliance_officer'],
   // The permanent-disconnection register: read by compliance and auditors, written (a monthly file) by compliance.
   view_reports: ['compliance_officer', 'auditor'],
+  // Who asked partner (CAMARA) questions about which number, and what they were told (src/partner).
+  view_partner_access: ['compliance_officer'],
   generate_reports: ['compliance_officer'],
   // Demo only: what a holder's phone received from the embedded SMSC, and replying from it.
   demo_phone: ['agent', 'supervisor', 'inventory_manager', 'compliance_officer', 'auditor'],

@@ -1,5 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify'
-import { translateDbError } from '../db/errors.ts'
+import { alertRefusal, owesAlert } from '../alerts/index.ts'
+import type { CommandDeps } from '../audit/index.ts'
+import { DatabaseUnavailableError, translateDbError } from '../db/errors.ts'
 import { DomainError } from '../domain/errors.ts'
 
 interface AjvError {
@@ -47,10 +49,24 @@ function describe(e: AjvError, field: string): string {
 }
 
 /** One mapper: every error leaves as `{ code, message, details }`; nothing a client sends becomes a 500. */
-export function installErrorHandling(app: FastifyInstance): void {
-  app.setErrorHandler((raw: FastifyError, request, reply) => {
+export function installErrorHandling(app: FastifyInstance, deps?: CommandDeps): void {
+  app.setErrorHandler(async (raw: FastifyError, request, reply) => {
     const err = translateDbError(raw) as FastifyError
+    if (err instanceof DatabaseUnavailableError) {
+      // The database is away: the client may send the same request again; the operator sees why in the log.
+      request.log.warn({ err: err.cause ?? raw }, 'database unavailable')
+      reply.header('retry-after', String(err.retryAfterSeconds))
+    }
     if (err instanceof DomainError) {
+      // Invariant 8: a 403 to a known staff member or client that left no alert yet (the access hook, route code)
+      // leaves one now, in its own transaction; the answer still goes out if the alert cannot be written.
+      if (deps && owesAlert(err, request.actor)) {
+        const call = { method: request.method, route: request.routeOptions.url ?? request.url.split('?')[0] }
+        await alertRefusal(deps, request.actor, err, {
+          ...call,
+          params: request.params as Record<string, unknown>,
+        }).catch((alertErr) => request.log.error({ err: alertErr }, 'could not write the alert of a refusal'))
+      }
       return reply.code(err.status).send({ code: err.code, message: err.message, details: err.details })
     }
     if (err.validation) {

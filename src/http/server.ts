@@ -4,31 +4,32 @@ import cookie from '@fastify/cookie'
 import fastifyStatic from '@fastify/static'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify'
-import { sql } from 'kysely'
-import { adminRoutes } from '../access/admin-routes.ts'
-import { MACHINE_SCOPES } from '../access/administration.ts'
-import { accessRoutes } from '../access/routes.ts'
-import { activityRoutes } from '../activity/routes.ts'
-import { alertRoutes } from '../alerts/routes.ts'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, LogController } from 'fastify'
+import type { Registry } from 'prom-client'
+import { accessRoutes, FORM_ROUTES, installAuth, requireJsonBodies } from '../access/index.ts'
+import { activityRoutes } from '../activity/index.ts'
+import { alertRoutes } from '../alerts/index.ts'
 import type { App } from '../app.ts'
-import { auditRoutes } from '../audit/routes.ts'
-import { changeRoutes } from '../changes/routes.ts'
-import { customerSessionRoutes } from '../customers/routes.ts'
-import { metaRoutes, VERSION } from '../demo/routes.ts'
-import { numberRoutes } from '../inventory/routes.ts'
-import { stockRoutes } from '../inventory/stock-routes.ts'
-import { provisioningRoutes } from '../provisioning/routes.ts'
-import { recyclingDecisionRoutes } from '../recycling/decision-routes.ts'
-import { recyclingOverviewRoutes } from '../recycling/overview-routes.ts'
-import { recyclingRoutes } from '../recycling/routes.ts'
-import { reportRoutes } from '../reports/routes.ts'
-import { requestRoutes } from '../requests/routes.ts'
-import { smsRoutes } from '../sms/routes.ts'
-import { subscriberRoutes } from '../subscribers/routes.ts'
-import { type DeclaredRoute, installAuth } from './auth.ts'
+import { auditRoutes } from '../audit/index.ts'
+import { changeRoutes } from '../changes/index.ts'
+import { customerSessionRoutes, subscriberRoutes } from '../customers/index.ts'
+import { demoPartnerRoutes, metaRoutes, VERSION } from '../demo/index.ts'
+import { ValidationError } from '../domain/errors.ts'
+import { numberRoutes, smsRoutes, stockRoutes } from '../inventory/index.ts'
+import { correlatorOf, partnerRoutes } from '../partner/index.ts'
+import type { DeclaredRoute } from '../platform/route-access.ts'
+import { provisioningRoutes } from '../provisioning/index.ts'
+import { reclaimRoutes, recyclingDecisionRoutes, recyclingOverviewRoutes, recyclingRoutes } from '../recycling/index.ts'
+import { reportRoutes } from '../reports/index.ts'
+import { requestRoutes } from '../requests/index.ts'
+import { adminRoutes, MACHINE_SCOPES } from '../staff/index.ts'
+import { wireFeatures } from '../wiring.ts'
 import { installErrorHandling, installNotFound } from './errors.ts'
+import { installHealth } from './health.ts'
+import { DEFAULT_BODY_LIMIT, installBodyLimits, serverTimeouts } from './limits.ts'
+import { clientErrorHandler, installRequestLogging, logResponse, serverLogger } from './logging.ts'
 import { installMetrics } from './metrics.ts'
+import { installSecurityHeaders } from './security-headers.ts'
 
 const CONSOLE_DIR = fileURLToPath(new URL('../../web/dist/', import.meta.url))
 
@@ -36,37 +37,55 @@ export interface Server {
   server: FastifyInstance
   /** Every route with its declared access rule: the access matrix test walks this. */
   routes: DeclaredRoute[]
+  /** The metrics registry, for a separate operations listener (src/http/metrics-exposure.ts). */
+  metrics: Registry
 }
 
 export async function buildServer(app: App, options: { logRequests?: boolean } = {}): Promise<Server> {
+  wireFeatures()
   const server = Fastify({
-    loggerInstance: (options.logRequests === false ? undefined : app.logger) as FastifyBaseLogger | undefined,
-    bodyLimit: 2 * 1024 * 1024,
+    loggerInstance: (options.logRequests === false ? undefined : serverLogger(app.logger)) as
+      | FastifyBaseLogger
+      | undefined,
+    // One line per response from our own hook (src/http/logging.ts), framework refusals included.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: DEFAULT_BODY_LIMIT,
+    ...serverTimeouts(app.config.http),
+    clientErrorHandler,
     trustProxy: false,
     ajv: { customOptions: { allErrors: false, coerceTypes: true, removeAdditional: false } },
     // A URL the router cannot decode (`%ZZ`) or a path parameter past 100 characters: the same error shape as the rest.
-    frameworkErrors: (error, _request, reply) => {
+    // Under /camara it is the partner spec's `{status, code, message}` with the caller's x-correlator.
+    frameworkErrors: (error, request, reply) => {
       const clientFault = (error.statusCode ?? 500) < 500
-      ;(reply as FastifyReply).code(clientFault ? 400 : 500).send({
-        code: clientFault ? 'invalid_input' : 'internal_error',
-        message: clientFault ? error.message : 'Something went wrong on our side; it has been logged',
-        details: { field: 'url' },
-      })
+      const message = clientFault ? error.message : 'Something went wrong on our side; it has been logged'
+      const res = (reply as FastifyReply).code(clientFault ? 400 : 500)
+      if (request.url.startsWith('/camara/')) {
+        const correlator = correlatorOf(request.headers)
+        if (correlator) res.header('x-correlator', correlator)
+        res.send({ status: clientFault ? 400 : 500, code: clientFault ? 'INVALID_ARGUMENT' : 'INTERNAL', message })
+      } else {
+        res.send({ code: clientFault ? 'invalid_input' : 'internal_error', message, details: { field: 'url' } })
+      }
+      // Fastify runs no onResponse hook for these: the line is written here.
+      logResponse(request, reply as FastifyReply)
     },
   })
   const routes: DeclaredRoute[] = []
-  server.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
+  // Form bodies only where OAuth clients send them: anywhere else a form is what a cross-site page can post.
+  server.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (req, body, done) => {
+    if (!FORM_ROUTES.has(req.routeOptions.url ?? ''))
+      return done(new ValidationError('content-type', 'This request takes an application/json body'), undefined)
     done(null, Object.fromEntries(new URLSearchParams(body as string)))
   })
   await server.register(cookie)
-  installErrorHandling(server)
-  // Defence in depth for the console and the API: no content sniffing, no framing, no referrer leaks.
-  server.addHook('onSend', async (_request, reply) => {
-    reply.header('x-content-type-options', 'nosniff')
-    reply.header('x-frame-options', 'DENY')
-    reply.header('referrer-policy', 'no-referrer')
-  })
+  installErrorHandling(server, app.deps)
+  installSecurityHeaders(server, app.config.mode)
+  installRequestLogging(server)
+  installBodyLimits(server)
   installAuth(server, app, routes)
+  // After the access hook: a cross-site form post is refused as cross-site (with its alert) before its body type.
+  requireJsonBodies(server)
   await server.register(swagger, {
     openapi: {
       openapi: '3.0.3',
@@ -104,22 +123,8 @@ export async function buildServer(app: App, options: { logRequests?: boolean } =
   server.get('/openapi.json', { config: { access: { auth: 'public' } }, schema: { hide: true } }, async () =>
     server.swagger(),
   )
-  server.get(
-    '/healthz',
-    {
-      config: { access: { auth: 'public' } },
-      schema: { tags: ['system'], summary: 'Liveness and database reachability' },
-    },
-    async (_req, reply) => {
-      try {
-        await sql`SELECT 1`.execute(app.db)
-        return { status: 'ok', database: app.database.kind, mode: app.config.mode }
-      } catch {
-        return reply.code(503).send({ status: 'unavailable', database: app.database.kind })
-      }
-    },
-  )
-  installMetrics(server)
+  installHealth(server, app)
+  const metrics = installMetrics(server, app)
 
   for (const plugin of [
     accessRoutes,
@@ -133,6 +138,7 @@ export async function buildServer(app: App, options: { logRequests?: boolean } =
     activityRoutes,
     provisioningRoutes,
     requestRoutes,
+    reclaimRoutes,
     changeRoutes,
     recyclingRoutes,
     reportRoutes,
@@ -140,11 +146,13 @@ export async function buildServer(app: App, options: { logRequests?: boolean } =
     recyclingDecisionRoutes,
     auditRoutes,
     smsRoutes,
+    partnerRoutes,
+    demoPartnerRoutes,
   ])
     await plugin(server, app)
 
   const serveConsole = existsSync(CONSOLE_DIR)
   if (serveConsole) await server.register(fastifyStatic, { root: CONSOLE_DIR, wildcard: false })
   installNotFound(server, serveConsole)
-  return { server, routes }
+  return { server, routes, metrics }
 }

@@ -7,9 +7,9 @@
 //               and records in full; former holders of the number stay withheld (they did not authenticate)
 //   restricted  anyone else (an agent without that session, an inventory manager): the number only
 import type { Kysely } from 'kysely'
-import type { Actor } from '../audit/actor.ts'
 import { needsCustomerSession, openSessionFor } from '../customers/index.ts'
 import type { DB } from '../db/types.ts'
+import type { Actor } from '../domain/actor.ts'
 
 export interface CustodyPeriod {
   id: string

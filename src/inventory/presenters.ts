@@ -1,6 +1,6 @@
-import { can } from '../access/policies.ts'
-import type { Actor } from '../audit/actor.ts'
-import { maskMsisdn, presentSubscriber } from '../subscribers/presenters.ts'
+import { can } from '../access/index.ts'
+import type { Actor } from '../domain/actor.ts'
+import { presentSubscriber } from '../subscribers/index.ts'
 import { type NumberAccountView, seesCustody, seesMoment } from './account-view.ts'
 import type { numberBindings, numberCustodies, numberHistory, simBindings } from './queries.ts'
 
@@ -70,12 +70,15 @@ export function presentBinding(b: Rows<typeof numberBindings>[number]) {
   }
 }
 
-/** A number a SIM served: in full when its custody is in the caller's view, else masked to its last 3 digits. */
+/**
+ * A number a SIM served: in full when its custody is in the caller's view. Otherwise nothing that could match the
+ * SIM to a number (no digits, no start): only that it served one, and when and why the SIM stopped serving it.
+ */
 export function presentSimBinding(b: Rows<typeof simBindings>[number], inView: boolean) {
   return {
-    msisdn: inView ? b.msisdn : maskMsisdn(b.msisdn),
+    msisdn: inView ? b.msisdn : 'withheld',
     custody_id: inView ? b.custody_id : null,
-    started_at: b.started_at,
+    started_at: inView ? b.started_at : null,
     ended_at: b.ended_at,
     end_reason: b.end_reason,
     withheld: !inView,

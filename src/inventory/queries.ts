@@ -133,7 +133,7 @@ export function listSims(db: Kysely<DB>, f: { shopId?: string; state?: string; l
 export function listRanges(db: Kysely<DB>) {
   return db
     .selectFrom('number_ranges')
-    .select(['id', 'first_msisdn', 'last_msisdn', 'size', 'category', 'input_sha256', 'imported_at'])
+    .select(['id', 'first_msisdn', 'last_msisdn', 'size', 'category', 'market', 'input_sha256', 'imported_at'])
     .orderBy('first_value')
     .execute()
 }

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto'
 import { sql } from 'kysely'
-import { sha256Hex } from '../access/secrets.ts'
-import { type Audited, audited, type CommandContext, recordAudit } from '../audit/record.ts'
+import { sha256Hex } from '../access/index.ts'
+import { type Audited, audited, type CommandContext, recordAudit } from '../audit/index.ts'
+import { addNumbers } from '../custody/index.ts'
 import { ConflictError } from '../domain/errors.ts'
+import { parseMarket } from '../domain/markets.ts'
 import type { ParsedRange } from '../domain/msisdn.ts'
 
 export type Category = 'standard' | 'golden'
@@ -14,6 +16,8 @@ export interface RangeImported {
   last: string
   size: number
   category: Category
+  /** The market the range belongs to: the country its numbers are of (migration 034 checks the calling code). */
+  market: string
   input_sha256: string
 }
 
@@ -24,7 +28,8 @@ export function rangeInputSha256(range: ParsedRange, category: Category): string
 
 /**
  * Imports a validated range in one transaction: set-based inserts in chunks (so progress can be shown),
- * one audit record for the whole range. Overlaps are refused by name before the constraint would.
+ * one audit record for the whole range. Overlaps are refused by name before the constraint would. The range belongs
+ * to the market of its numbers' country (parseRange checked that both ends are of it, and of the market asked for).
  */
 export async function importRange(
   ctx: CommandContext,
@@ -49,6 +54,7 @@ export async function importRange(
       },
     )
   }
+  const market = parseMarket(range.country, 'first')
   const id = randomUUID()
   const inputSha256 = rangeInputSha256(range, category)
   await ctx.tx
@@ -64,16 +70,14 @@ export async function importRange(
       input_sha256: inputSha256,
       imported_at: ctx.now,
       imported_by: ctx.actor.kind === 'staff' ? ctx.actor.staffId : null,
+      market,
     })
     .execute()
   const width = range.first.length - 1
   for (let offset = 0; offset < range.size; offset += RANGE_CHUNK) {
     const from = range.firstValue + BigInt(offset)
     const to = range.firstValue + BigInt(Math.min(offset + RANGE_CHUNK, range.size) - 1)
-    await sql`
-      INSERT INTO numbers (msisdn, range_id, category, state, state_changed_at)
-      SELECT '+' || lpad(v::text, ${width}, '0'), ${id}, ${category}, 'available', ${ctx.now}
-        FROM generate_series(${from.toString()}::bigint, ${to.toString()}::bigint) AS v`.execute(ctx.tx)
+    await addNumbers(ctx, { rangeId: id, category, firstValue: from, lastValue: to, width })
     onProgress(Math.min(offset + RANGE_CHUNK, range.size), range.size)
   }
   const result: RangeImported = {
@@ -82,6 +86,7 @@ export async function importRange(
     last: range.last,
     size: range.size,
     category,
+    market,
     input_sha256: inputSha256,
   }
   const receipt = await recordAudit(ctx, { action: 'range.imported', after: result, basis: inputSha256 })

@@ -1,26 +1,19 @@
 import type { FastifyInstance } from 'fastify'
-import { can } from '../access/policies.ts'
+import { can } from '../access/index.ts'
 import type { App } from '../app.ts'
-import { runCommand } from '../audit/run-command.ts'
+import { runCommand } from '../audit/index.ts'
 import { NotFoundError, ValidationError } from '../domain/errors.ts'
 import { isMsisdnLike, normaliseMsisdnInput, normaliseMsisdnPrefix } from '../domain/msisdn.ts'
-import { actorOf, staffOf } from '../http/auth.ts'
-import { anyObject, errorResponses, limitQuery, msisdnParams, msisdnPattern } from '../http/schemas.ts'
-import { findSubscriber } from '../subscribers/queries.ts'
+import { actorOf, staffOf } from '../platform/route-access.ts'
+import { anyObject, errorResponses, limitQuery, msisdnParams, msisdnPattern } from '../platform/schemas.ts'
+import { findSubscriber } from '../subscribers/index.ts'
 import { numberAccountView, presentAccountView, seesCustody } from './account-view.ts'
 import { presentBinding, presentCustody, presentHistory, presentNumber } from './presenters.ts'
-import {
-  countNumbers,
-  findNumber,
-  findSim,
-  listNumbers,
-  numberBindings,
-  numberCustodies,
-  numberHistory,
-} from './queries.ts'
+import { countNumbers, findNumber, listNumbers, numberBindings, numberCustodies, numberHistory } from './queries.ts'
 import { releaseNumber, reserveNumber } from './reservations.ts'
 import { type SaleInput, sellNumber } from './sales.ts'
 import { kycDocNumberSchema, newSubscriberSchema } from './schemas.ts'
+import { simInView } from './sim-in-view.ts'
 
 const view = { access: { auth: 'staff', permission: 'view_numbers' } } as const
 const tags = ['numbers']
@@ -233,7 +226,8 @@ export async function numberRoutes(server: FastifyInstance, app: App) {
       const raw = request.query.q.trim()
       // Spaces and dashes are noise in an MSISDN or ICCID, but part of a subscriber id: match that on the raw text.
       const q = raw.replace(/[\s-]/g, '')
-      if (/^89\d{16,18}$/.test(q) && (await findSim(app.db, q))) return { kind: 'sim', id: q }
+      if (/^89\d{16,18}$/.test(q) && (await simInView(app.db, request.actor, q, app.clock.now())))
+        return { kind: 'sim', id: q }
       const msisdn = normaliseMsisdnInput(q, app.config.country)
       if (isMsisdnLike(msisdn) && (await findNumber(app.db, msisdn))) return { kind: 'number', id: msisdn }
       const id = raw.toLowerCase()

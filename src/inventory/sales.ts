@@ -1,9 +1,10 @@
-import { randomUUID } from 'node:crypto'
-import type { StaffActor } from '../access/policies.ts'
-import { constantTimeEqual } from '../access/secrets.ts'
-import { type Audited, type AuditReceipt, audited, type CommandContext, recordAudit } from '../audit/record.ts'
+import type { StaffActor } from '../access/index.ts'
+import { constantTimeEqual } from '../access/index.ts'
+import { type Audited, type AuditReceipt, audited, type CommandContext, recordAudit } from '../audit/index.ts'
+import { bindSim, moveNumber, startCustody } from '../custody/index.ts'
 import { ConflictError, DomainError, ForbiddenError, NotFoundError } from '../domain/errors.ts'
-import { createSubscriber, kycDocumentHash, type NewSubscriber } from '../subscribers/commands.ts'
+import type { NumberState } from '../domain/lifecycle.ts'
+import { createSubscriber, kycDocumentHash, type NewSubscriber } from '../subscribers/index.ts'
 import { lockNumber } from './queries.ts'
 import { refuseHandOver } from './refusals.ts'
 
@@ -101,28 +102,16 @@ export async function sellNumber(
     throw new ConflictError('subscriber_required', 'A sale needs an existing subscriber_id or a new subscriber')
   }
 
-  const custodyId = randomUUID()
   // Custody first: the database checks the number is still free, then that an active number has its custody.
-  await ctx.tx
-    .insertInto('custodies')
-    .values({ id: custodyId, msisdn: input.msisdn, subscriber_id: subscriberId, basis: 'sale', started_at: ctx.now })
-    .execute()
-  await ctx.tx
-    .updateTable('numbers')
-    .set({ state: 'active', reserved_by: null, reserved_until: null, state_changed_at: ctx.now })
-    .where('msisdn', '=', input.msisdn)
-    .where('state', 'in', ['available', 'reserved'])
-    .execute()
+  const custodyId = await startCustody(ctx, { msisdn: input.msisdn, subscriberId, basis: 'sale' })
+  await moveNumber(ctx, { msisdn: input.msisdn, from: number.state as NumberState, to: 'active' })
   await ctx.tx
     .updateTable('sims')
     .set({ state: 'bound' })
     .where('iccid', '=', input.iccid)
     .where('state', '=', 'allocated')
     .execute()
-  await ctx.tx
-    .insertInto('sim_bindings')
-    .values({ id: randomUUID(), msisdn: input.msisdn, iccid: input.iccid, custody_id: custodyId, started_at: ctx.now })
-    .execute()
+  await bindSim(ctx, { msisdn: input.msisdn, custodyId, iccid: input.iccid })
 
   const sale: Sale = {
     msisdn: input.msisdn,

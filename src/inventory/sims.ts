@@ -1,7 +1,11 @@
-import { sql } from 'kysely'
-import { sha256Hex } from '../access/secrets.ts'
-import { type Audited, audited, type CommandContext, recordAudit } from '../audit/record.ts'
+import { type Kysely, sql } from 'kysely'
+import { sha256Hex } from '../access/index.ts'
+import { type Audited, audited, type CommandContext, recordAudit } from '../audit/index.ts'
+import { needsCustomerSession } from '../customers/index.ts'
+import type { DB } from '../db/types.ts'
+import type { Actor } from '../domain/actor.ts'
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.ts'
+import { accountsInView } from './account-view.ts'
 
 export const MAX_SIM_ROWS = 100_000
 
@@ -96,4 +100,85 @@ export async function allocateSims(
     data: { iccids_sha256: sha256Hex(iccids.join('\n')) },
   })
   return audited(result, [receipt])
+}
+
+// ── Who sees which SIM (invariant 10 covers SIMs) ──
+// A SIM that serves or served a number is part of that holder's account: its ICCID and IMSI, and which number it
+// served since when, would let anyone match a held number to its SIM. Stock is inventory.
+//   work       supervisors, compliance officers, auditors: every SIM and binding, as their work needs
+//   inventory  an inventory manager: every SIM (they import and allocate stock), never the numbers served
+//   agent      an agent: the unused SIMs allocated to their own shop, and the SIMs of holders they authenticated
+//              in a customer session of this staff session; nothing else, not even whether it exists
+
+export type SimView = { kind: 'work' } | { kind: 'inventory' } | { kind: 'agent'; shopId: string | null }
+
+export function simViewOf(actor: Actor | undefined): SimView {
+  if (actor?.kind === 'staff' && !needsCustomerSession(actor)) return { kind: 'work' }
+  if (actor?.kind === 'staff' && actor.roles.includes('inventory_manager')) return { kind: 'inventory' }
+  return { kind: 'agent', shopId: actor?.kind === 'staff' ? actor.shopId : null }
+}
+
+const STOCK_STATES = ['in_stock', 'allocated'] as const
+
+/** SIM stock as the caller may list it; an agent's list is their shop's unused SIMs and their customers' SIMs. */
+export async function listSimsInView(
+  db: Kysely<DB>,
+  actor: Actor | undefined,
+  f: { shopId?: string; state?: string; limit: number },
+  now: Date,
+) {
+  const view = simViewOf(actor)
+  let q = db.selectFrom('sims').select(['iccid', 'imsi', 'state', 'shop_id']).orderBy('iccid').limit(f.limit)
+  if (f.shopId) q = q.where('shop_id', '=', f.shopId)
+  if (f.state) q = q.where('state', '=', f.state as 'in_stock')
+  if (view.kind !== 'agent') return q.execute()
+  if (actor?.kind !== 'staff') return []
+  // Candidates: the shop's unused SIMs, and SIMs that served a holder of one of this staff session's open customer
+  // sessions; accountsInView (the customers feature's own check) then confirms each holder.
+  const rows = await q
+    .where((eb) =>
+      eb.or([
+        eb.and([eb('state', '=', 'allocated'), eb('shop_id', '=', view.shopId ?? '')]),
+        eb.exists(
+          eb
+            .selectFrom('sim_bindings as b')
+            .innerJoin('custodies as c', 'c.id', 'b.custody_id')
+            .innerJoin('customer_sessions as cs', 'cs.subscriber_id', 'c.subscriber_id')
+            .select('b.iccid')
+            .whereRef('b.iccid', '=', 'sims.iccid')
+            .where('cs.staff_id', '=', actor.staffId)
+            .where('cs.staff_session_id', '=', actor.sessionId)
+            .where('cs.state', '=', 'open')
+            .where('cs.expires_at', '>', now),
+        ),
+      ]),
+    )
+    .execute()
+  const served = rows.filter((r) => r.state !== 'allocated').map((r) => r.iccid)
+  if (served.length === 0) return rows
+  const holders = await db
+    .selectFrom('sim_bindings as b')
+    .innerJoin('custodies as c', 'c.id', 'b.custody_id')
+    .select(['b.iccid', 'c.subscriber_id'])
+    .where('b.iccid', 'in', served)
+    .execute()
+  const seen = await accountsInView(
+    db,
+    actor,
+    holders.map((h) => h.subscriber_id),
+    now,
+  )
+  const visible = new Set(holders.filter((h) => seen.has(h.subscriber_id)).map((h) => h.iccid))
+  return rows.filter((r) => r.state === 'allocated' || visible.has(r.iccid))
+}
+
+/** Whether the caller may see this SIM at all; bindings are then shown per holder (presentSimBinding). */
+export function seesSim(
+  view: SimView,
+  sim: { state: string; shop_id: string | null },
+  subscriberIdsInView: ReadonlySet<string>,
+): boolean {
+  if (view.kind !== 'agent') return true
+  if (sim.state === 'allocated' && view.shopId !== null && sim.shop_id === view.shopId) return true
+  return !STOCK_STATES.includes(sim.state as 'in_stock') && subscriberIdsInView.size > 0
 }

@@ -1,15 +1,16 @@
 import type { FastifyInstance } from 'fastify'
 import type { App } from '../app.ts'
-import { runCommand } from '../audit/run-command.ts'
+import { runCommand } from '../audit/index.ts'
 import { NotFoundError } from '../domain/errors.ts'
+import { defaultMarket, parseMarket } from '../domain/markets.ts'
 import { parseRange } from '../domain/msisdn.ts'
-import { actorOf } from '../http/auth.ts'
-import { anyObject, errorResponses, limitQuery } from '../http/schemas.ts'
-import { accountsInView } from './account-view.ts'
+import { actorOf } from '../platform/route-access.ts'
+import { anyObject, errorResponses, limitQuery } from '../platform/schemas.ts'
 import { presentSimBinding } from './presenters.ts'
-import { findSim, listRanges, listShops, listSims, simBindings } from './queries.ts'
+import { listRanges, listShops } from './queries.ts'
 import { type Category, importRange } from './ranges.ts'
-import { allocateSims, importSims } from './sims.ts'
+import { simInView } from './sim-in-view.ts'
+import { allocateSims, importSims, listSimsInView } from './sims.ts'
 
 const tags = ['inventory']
 const view = { access: { auth: 'staff', permission: 'view_numbers' } } as const
@@ -22,12 +23,13 @@ export async function stockRoutes(server: FastifyInstance, app: App) {
       last: r.last_msisdn,
       size: r.size,
       category: r.category,
+      market: r.market,
       input_sha256: r.input_sha256,
       imported_at: r.imported_at,
     })),
   }))
 
-  server.post<{ Body: { first: string; last: string; category?: Category } }>(
+  server.post<{ Body: { first: string; last: string; category?: Category; market?: string } }>(
     '/api/v1/ranges',
     {
       config: { access: { auth: 'staff', permission: 'import_ranges' } },
@@ -40,6 +42,8 @@ export async function stockRoutes(server: FastifyInstance, app: App) {
             first: { type: 'string', maxLength: 20 },
             last: { type: 'string', maxLength: 20 },
             category: { type: 'string', enum: ['standard', 'golden'], default: 'standard' },
+            // The range's market (its numbers must be of that country); the operator's country when left out.
+            market: { type: 'string', maxLength: 2 },
           },
           required: ['first', 'last'],
           additionalProperties: false,
@@ -48,7 +52,8 @@ export async function stockRoutes(server: FastifyInstance, app: App) {
       },
     },
     async (request, reply) => {
-      const range = parseRange(request.body.first, request.body.last, app.config.country)
+      const market = parseMarket(request.body.market ?? defaultMarket(app.config.country))
+      const range = parseRange(request.body.first, request.body.last, market)
       const category = request.body.category ?? 'standard'
       if (!request.headers.accept?.includes('application/x-ndjson')) {
         return runCommand(app.deps, actorOf(request), (ctx) => importRange(ctx, range, category))
@@ -84,6 +89,10 @@ export async function stockRoutes(server: FastifyInstance, app: App) {
       schema: {
         tags,
         summary: 'SIM stock',
+        description:
+          'A SIM that serves or served a number is its holder’s account (invariant 10): an agent lists the unused ' +
+          'SIMs allocated to their shop and the SIMs of holders they authenticated in a customer session, nothing ' +
+          'else. Inventory managers, supervisors, compliance officers and auditors list all stock.',
         querystring: {
           type: 'object',
           properties: {
@@ -96,11 +105,12 @@ export async function stockRoutes(server: FastifyInstance, app: App) {
       },
     },
     async (request) => ({
-      items: await listSims(app.db, {
-        shopId: request.query.shop_id,
-        state: request.query.state,
-        limit: request.query.limit,
-      }),
+      items: await listSimsInView(
+        app.db,
+        request.actor,
+        { shopId: request.query.shop_id, state: request.query.state, limit: request.query.limit },
+        app.clock.now(),
+      ),
     }),
   )
 
@@ -112,9 +122,11 @@ export async function stockRoutes(server: FastifyInstance, app: App) {
         tags,
         summary: 'A SIM with the numbers it served',
         description:
-          'Which number a SIM serves is the account’s (invariant 10): an agent sees it only inside a customer ' +
-          'session for that custody’s holder, an inventory manager never; otherwise the number is masked ' +
-          '(`withheld: true`). Supervisors, compliance officers and auditors see every binding.',
+          'A SIM that serves or served a number is the account’s (invariant 10): an agent sees it only inside a ' +
+          'customer session for that custody’s holder (404 otherwise, as for a SIM that does not exist), or while ' +
+          'it is an unused SIM of their shop. An inventory manager sees every SIM but never the numbers served; a ' +
+          'binding outside the caller’s view says only `withheld: true` (no number, no start). Supervisors, ' +
+          'compliance officers and auditors see every binding.',
         params: {
           type: 'object',
           properties: { iccid: { type: 'string', pattern: '^89[0-9]{16,18}$' } },
@@ -124,16 +136,9 @@ export async function stockRoutes(server: FastifyInstance, app: App) {
       },
     },
     async (request) => {
-      const sim = await findSim(app.db, request.params.iccid)
-      if (!sim) throw new NotFoundError('SIM', request.params.iccid)
-      const bindings = await simBindings(app.db, sim.iccid)
-      const now = app.clock.now()
-      const seen = await accountsInView(
-        app.db,
-        request.actor,
-        bindings.map((b) => b.subscriber_id),
-        now,
-      )
+      const found = await simInView(app.db, request.actor, request.params.iccid, app.clock.now())
+      if (!found) throw new NotFoundError('SIM', request.params.iccid)
+      const { sim, bindings, seen } = found
       return {
         iccid: sim.iccid,
         imsi: sim.imsi,

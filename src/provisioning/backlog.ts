@@ -1,6 +1,6 @@
 import type { App } from '../app.ts'
-import type { Actor } from '../audit/actor.ts'
-import { runCommand } from '../audit/run-command.ts'
+import { runCommand } from '../audit/index.ts'
+import type { Actor } from '../domain/actor.ts'
 import { checkBacklog } from './commands.ts'
 
 const WORKER: Actor = { kind: 'system', component: 'worker' }

@@ -1,14 +1,14 @@
 import { sql } from 'kysely'
-import { raiseAlert } from '../alerts/commands.ts'
 import {
   type Audited,
   type AuditReceipt,
   audited,
   type CommandContext,
+  raiseAlert,
   recordAudit,
   type Unchanged,
   unchanged,
-} from '../audit/record.ts'
+} from '../audit/index.ts'
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.ts'
 import {
   ackEvents,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { CommandContext } from '../audit/record.ts'
+import type { CommandContext } from '../audit/index.ts'
 import type { ProvisioningKind } from '../db/types-activity.ts'
 import { ValidationError } from '../domain/errors.ts'
 

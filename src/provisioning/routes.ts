@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify'
 import type { App } from '../app.ts'
-import { runCommand } from '../audit/run-command.ts'
+import { runCommand } from '../audit/index.ts'
 import { ConflictError, NotFoundError } from '../domain/errors.ts'
-import { actorOf } from '../http/auth.ts'
-import { anyObject, errorResponses, idParams, limitQuery } from '../http/schemas.ts'
+import { actorOf } from '../platform/route-access.ts'
+import { anyObject, errorResponses, idParams, limitQuery } from '../platform/schemas.ts'
 import {
   ackProvisioning,
   BACKLOG_THRESHOLD_MS,

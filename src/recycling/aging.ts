@@ -1,10 +1,9 @@
 // After the withdrawal: the number ages (quarantine) and returns to the pool when aging ends; a late qualifying
 // event dated before the withdrawal gives it back to its holder instead (a reinstatement, with an alert).
-import { randomUUID } from 'node:crypto'
-import { raiseAlert } from '../alerts/commands.ts'
-import { type AuditReceipt, type CommandContext, recordAudit } from '../audit/record.ts'
+import { type AuditReceipt, type CommandContext, raiseAlert, recordAudit } from '../audit/index.ts'
+import { bindSim, moveNumber, moveNumberIfStill, startCustody } from '../custody/index.ts'
 import { enqueueProvisioning } from '../provisioning/index.ts'
-import { queueNotice } from '../sms/notices.ts'
+import { queueNotice } from '../sms/index.ts'
 import { cancelDisconnection } from './disconnections.ts'
 import { lateQualifyingEvent, type StateChange } from './queries.ts'
 import type { CycleContext } from './steps.ts'
@@ -15,15 +14,10 @@ export async function ageOut(
   c: CycleContext,
 ): Promise<{ change: StateChange; receipts: AuditReceipt[] }> {
   const { row } = c
-  const moved = await ctx.tx
-    .updateTable('numbers')
-    .set({ state: 'available', state_changed_at: ctx.now })
-    .where('msisdn', '=', row.msisdn)
-    .where('state', '=', 'aging')
-    .executeTakeFirst()
+  const moved = await moveNumberIfStill(ctx, { msisdn: row.msisdn, from: 'aging', to: 'available' })
   const change: StateChange = { stage: 'closed', step: 'aged_out', next_due_at: null }
   // Retired or otherwise moved on meanwhile: nothing left to do for this custody.
-  if (Number(moved.numUpdatedRows) !== 1) return { change: { ...change, step: 'closed' }, receipts: [] }
+  if (!moved) return { change: { ...change, step: 'closed' }, receipts: [] }
   const receipt = await recordAudit(ctx, {
     action: 'number.aged_out',
     msisdn: row.msisdn,
@@ -53,24 +47,13 @@ export async function reinstateHolder(
   if (!row.withdrawn_at) return null
   const event = await lateQualifyingEvent(ctx.tx, row.custody_id, row.withdrawn_at, policy.qualifying_kinds)
   if (!event) return null
-  const custodyId = randomUUID()
   // Custody first: the database checks the number still ages and the evidence, then that an active number is held.
-  await ctx.tx
-    .insertInto('custodies')
-    .values({
-      id: custodyId,
-      msisdn: row.msisdn,
-      subscriber_id: holder.subscriber_id,
-      basis: 'reinstatement',
-      started_at: ctx.now,
-    })
-    .execute()
-  await ctx.tx
-    .updateTable('numbers')
-    .set({ state: 'active', state_changed_at: ctx.now })
-    .where('msisdn', '=', row.msisdn)
-    .where('state', '=', 'aging')
-    .execute()
+  const custodyId = await startCustody(ctx, {
+    msisdn: row.msisdn,
+    subscriberId: holder.subscriber_id,
+    basis: 'reinstatement',
+  })
+  await moveNumber(ctx, { msisdn: row.msisdn, from: 'aging', to: 'active' })
   const iccid = await rebindFormerSim(ctx, row.custody_id, row.msisdn, custodyId)
   const { eventId } = await enqueueProvisioning(ctx, {
     msisdn: row.msisdn,
@@ -170,9 +153,6 @@ async function rebindFormerSim(
     )
     .executeTakeFirst()
   if (Number(sim.numUpdatedRows) !== 1) return null
-  await ctx.tx
-    .insertInto('sim_bindings')
-    .values({ id: randomUUID(), msisdn, iccid: former.iccid, custody_id: custodyId, started_at: ctx.now })
-    .execute()
+  await bindSim(ctx, { msisdn, iccid: former.iccid, custodyId })
   return former.iccid
 }

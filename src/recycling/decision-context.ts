@@ -1,7 +1,7 @@
 // What a person's decision about a custody's cycle acts on, locked in the order every writer follows (the number,
 // then its recycling row), and refused unless a cycle is running that the sweep has set up.
-import { authorize, type StaffActor } from '../access/policies.ts'
-import type { CommandContext } from '../audit/record.ts'
+import { authorize, type StaffActor } from '../access/index.ts'
+import type { CommandContext } from '../audit/index.ts'
 import { ConflictError, NotFoundError } from '../domain/errors.ts'
 import type { Permission } from '../domain/roles.ts'
 import { cycleIsCurrent } from './decision-policies.ts'

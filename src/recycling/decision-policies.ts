@@ -1,7 +1,7 @@
 // When a person may decide about a waiting withdrawal, and who: small predicates the commands check and the number
 // page's abilities mirror (deny by default).
-import { can } from '../access/policies.ts'
-import type { Actor } from '../audit/actor.ts'
+import { can } from '../access/index.ts'
+import type { Actor } from '../domain/actor.ts'
 
 /** A notice in one of these states will never be evidence (DOMAIN: never final, never resent). */
 export const UNEVIDENCEABLE = ['failed', 'unknown'] as const

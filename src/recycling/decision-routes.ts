@@ -2,10 +2,10 @@
 // warning that ended failed or unknown (supervisor or compliance). Each decision is one audited command.
 import type { FastifyInstance } from 'fastify'
 import type { App } from '../app.ts'
-import { runCommand } from '../audit/run-command.ts'
+import { runCommand } from '../audit/index.ts'
 import { normaliseMsisdnInput } from '../domain/msisdn.ts'
-import { actorOf } from '../http/auth.ts'
-import { anyObject, errorResponses, msisdnParams } from '../http/schemas.ts'
+import { actorOf } from '../platform/route-access.ts'
+import { anyObject, errorResponses, msisdnParams } from '../platform/schemas.ts'
 import { decideUsageVeto, USAGE_DECISIONS, type UsageDecision } from './decisions.ts'
 import { rewarnHolder } from './replacements.ts'
 

@@ -2,7 +2,7 @@
 // decide): a compliance officer keeps the number with its holder (a new cycle starts now, as a qualifying event
 // would start one) or lets this cycle's withdrawal go ahead despite the usage — never despite missing warning
 // evidence or a silent charging feed (invariant 4): the sweep checks those again before it withdraws.
-import { type Audited, audited, type CommandContext, recordAudit } from '../audit/record.ts'
+import { type Audited, audited, type CommandContext, recordAudit } from '../audit/index.ts'
 import { ConflictError, ValidationError } from '../domain/errors.ts'
 import { loadDecisionContext } from './decision-context.ts'
 import { waitingOnUsage } from './decision-policies.ts'

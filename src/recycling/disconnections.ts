@@ -4,7 +4,7 @@
 // the next file carries a cancellation line (src/reports/disconnections.ts writes the files).
 import { randomUUID } from 'node:crypto'
 import type { Kysely } from 'kysely'
-import { type AuditReceipt, type CommandContext, recordAudit } from '../audit/record.ts'
+import { type AuditReceipt, type CommandContext, recordAudit } from '../audit/index.ts'
 import type { DB } from '../db/types.ts'
 import { ValidationError } from '../domain/errors.ts'
 

@@ -1,27 +1,39 @@
 // Versioned recycling policies. An inventory manager proposes a version (a policy_change request); a compliance
 // officer approves it; its execution installs the version, effective only for cycles that start at least 30 days
 // after the approval — a cycle keeps the version it started with, so no change ever shortens a cycle in flight.
+// Each market has its own series (migration 034): `version` is the global id cycles name, `market_version` the place
+// in the market's series, and every version is checked against its market's floors here and in the database.
 import type { Kysely } from 'kysely'
-import { type Audited, type AuditReceipt, type CommandContext, recordAudit } from '../audit/record.ts'
+import { type Audited, type AuditReceipt, type CommandContext, recordAudit } from '../audit/index.ts'
 import type { DB } from '../db/types.ts'
 import { ConflictError } from '../domain/errors.ts'
+import { MARKETS, type MarketCode } from '../domain/markets.ts'
 import { POLICY_NOTICE_DAYS, type PolicyParams, parsePolicyParams } from '../domain/policy.ts'
-import { createRequest } from '../requests/commands.ts'
-import { type ExecutionResult, registerRequestExecutor } from '../requests/executors.ts'
-import type { RequestRecord } from '../requests/queries.ts'
+import type { RequestRecord } from '../requests/index.ts'
+import { createRequest, type ExecutionResult, registerRequestExecutor } from '../requests/index.ts'
 
 export interface PolicyVersion {
   version: number
+  market: string
+  market_version: number
   params: PolicyParams
   effective_from: Date
   approved_at: Date
   request_id: string | null
 }
 
-export async function listPolicyVersions(db: Kysely<DB>): Promise<PolicyVersion[]> {
-  const rows = await db.selectFrom('recycling_policies').selectAll().orderBy('version', 'desc').execute()
+/** A market's versions, newest first. */
+export async function listPolicyVersions(db: Kysely<DB>, market: MarketCode): Promise<PolicyVersion[]> {
+  const rows = await db
+    .selectFrom('recycling_policies')
+    .selectAll()
+    .where('market', '=', market)
+    .orderBy('market_version', 'desc')
+    .execute()
   return rows.map((r) => ({
     version: r.version,
+    market: r.market,
+    market_version: r.market_version,
     params: r.params as PolicyParams,
     effective_from: r.effective_from,
     approved_at: r.approved_at,
@@ -29,13 +41,14 @@ export async function listPolicyVersions(db: Kysely<DB>): Promise<PolicyVersion[
   }))
 }
 
-/** The newest version: what a proposal starts from (not necessarily in force yet). */
-export async function latestPolicy(db: Kysely<DB>): Promise<PolicyVersion> {
-  const [latest] = await listPolicyVersions(db)
+/** The market's newest version: what a proposal starts from (not necessarily in force yet). */
+export async function latestPolicy(db: Kysely<DB>, market: MarketCode): Promise<PolicyVersion> {
+  const [latest] = await listPolicyVersions(db, market)
   return latest
 }
 
 export interface PolicyProposal {
+  market: MarketCode
   /** The parameters to change; the rest keep the latest version's values. */
   params: Record<string, unknown>
   /** A later start than the 30 days after approval, if wanted. */
@@ -44,6 +57,8 @@ export interface PolicyProposal {
 
 /** What the request carries and the approver signs: the complete parameters of the proposed version. */
 export interface PolicyChangePayload {
+  /** Absent on requests made before markets (migration 034): those were Cambodia's. */
+  market?: MarketCode
   params: PolicyParams
   based_on_version: number
   effective_from: string | null
@@ -55,14 +70,16 @@ export interface PolicyChangePayload {
  * proposal is checked against every floor now, and again when it executes.
  */
 export async function proposePolicy(ctx: CommandContext, input: PolicyProposal): Promise<Audited<RequestRecord>> {
-  const base = await latestPolicy(ctx.tx)
-  const params = parsePolicyParams(input.params, base.params)
-  if (JSON.stringify(params) === JSON.stringify(parsePolicyParams(base.params))) {
+  const floors = MARKETS[input.market].floors
+  const base = await latestPolicy(ctx.tx, input.market)
+  const params = parsePolicyParams(input.params, base.params, floors)
+  if (JSON.stringify(params) === JSON.stringify(parsePolicyParams(base.params, undefined, floors))) {
     throw new ConflictError('policy_unchanged', `The proposal is the same as version ${base.version}`, {
       version: base.version,
     })
   }
   const payload: PolicyChangePayload = {
+    market: input.market,
     params,
     based_on_version: base.version,
     effective_from: input.effectiveFrom ? input.effectiveFrom.toISOString() : null,
@@ -76,8 +93,9 @@ export async function proposePolicy(ctx: CommandContext, input: PolicyProposal):
  */
 export async function executePolicyChange(ctx: CommandContext, request: RequestRecord): Promise<ExecutionResult> {
   const payload = request.payload as PolicyChangePayload
-  const params = parsePolicyParams(payload.params)
-  const latest = await latestPolicy(ctx.tx)
+  const market = payload.market ?? 'KH'
+  const params = parsePolicyParams(payload.params, undefined, MARKETS[market].floors)
+  const latest = await latestPolicy(ctx.tx, market)
   if (latest.version !== payload.based_on_version) {
     throw new ConflictError(
       'policy_changed_since',
@@ -100,11 +118,19 @@ export async function executePolicyChange(ctx: CommandContext, request: RequestR
   const effectiveFrom = new Date(
     Math.max(earliest, ctx.now.getTime(), payload.effective_from ? Date.parse(payload.effective_from) : 0),
   )
-  const version = latest.version + 1
+  // The next global id, and the next of the market's series (the database checks both).
+  const { next } = await ctx.tx
+    .selectFrom('recycling_policies')
+    .select((eb) => eb.fn.max('version').as('next'))
+    .executeTakeFirstOrThrow()
+  const version = Number(next) + 1
+  const marketVersion = latest.market_version + 1
   await ctx.tx
     .insertInto('recycling_policies')
     .values({
       version,
+      market,
+      market_version: marketVersion,
       params: JSON.stringify(params),
       effective_from: effectiveFrom,
       approved_at: approvedAt,
@@ -113,10 +139,12 @@ export async function executePolicyChange(ctx: CommandContext, request: RequestR
     .execute()
   const receipt: AuditReceipt = await recordAudit(ctx, {
     action: 'policy.version_added',
-    after: { version, effective_from: effectiveFrom },
+    after: { version, market, market_version: marketVersion, effective_from: effectiveFrom },
     basis: request.id,
     data: {
       version,
+      market,
+      market_version: marketVersion,
       previous_version: latest.version,
       request_id: request.id,
       approved_at: approvedAt,
@@ -124,7 +152,12 @@ export async function executePolicyChange(ctx: CommandContext, request: RequestR
       params,
     },
   })
-  return { outcome: { version, effective_from: effectiveFrom.toISOString() }, receipts: [receipt] }
+  return {
+    outcome: { version, market, market_version: marketVersion, effective_from: effectiveFrom.toISOString() },
+    receipts: [receipt],
+  }
 }
 
-registerRequestExecutor('policy_change', { execute: executePolicyChange, dedicatedRoute: 'POST /api/v1/policies' })
+export function registerPolicyExecutor(): void {
+  registerRequestExecutor('policy_change', { execute: executePolicyChange, dedicatedRoute: 'POST /api/v1/policies' })
+}

@@ -221,14 +221,14 @@ export async function policyParams(db: Db, version: number): Promise<PolicyParam
   return parsePolicyParams(row.params)
 }
 
-/** The version that governs a cycle starting at `startedAt`: the newest one effective by then. */
-export async function policyVersionAt(db: Db, startedAt: Date): Promise<number> {
-  const row = await db
-    .selectFrom('recycling_policies')
-    .select(sql<number>`max(version)`.as('version'))
-    .where('effective_from', '<=', startedAt)
-    .executeTakeFirstOrThrow()
-  return row.version ?? 1
+/**
+ * The version that governs a cycle of `msisdn` starting at `startedAt`: the newest of its number's market effective
+ * by then (migration 034's policy_version_at, the function the custody trigger uses too).
+ */
+export async function policyVersionAt(db: Db, msisdn: string, startedAt: Date): Promise<number> {
+  const { rows } = await sql<{ version: number | null }>`
+    SELECT policy_version_at(${msisdn}, ${startedAt}::timestamptz) AS version`.execute(db)
+  return rows[0]?.version ?? 1
 }
 
 export interface CycleWarning {

@@ -2,18 +2,17 @@
 // number back while it ages after a withdrawal for inactivity. An agent checks the document against the KYC hash and
 // files a `reclaim` request naming the number, the former custody and the subscriber; a supervisor of another shop,
 // assigned by the system, approves that payload; executing it restores custody with basis `reclaim`.
-import { randomUUID } from 'node:crypto'
-import type { StaffActor } from '../access/policies.ts'
-import { constantTimeEqual } from '../access/secrets.ts'
-import { type Audited, type AuditReceipt, audited, type CommandContext, recordAudit } from '../audit/record.ts'
+import type { StaffActor } from '../access/index.ts'
+import { constantTimeEqual } from '../access/index.ts'
+import { type Audited, type AuditReceipt, audited, type CommandContext, recordAudit } from '../audit/index.ts'
+import { bindSim, moveNumber, startCustody } from '../custody/index.ts'
 import { ConflictError, DomainError, ForbiddenError, NotFoundError } from '../domain/errors.ts'
 import { HELD_STATES, type NumberState } from '../domain/lifecycle.ts'
 import { enqueueProvisioning } from '../provisioning/index.ts'
-import { createRequest } from '../requests/commands.ts'
-import type { ExecutionResult } from '../requests/executors.ts'
-import type { RequestRecord } from '../requests/queries.ts'
+import type { ExecutionResult, RequestRecord } from '../requests/index.ts'
+import { createRequest } from '../requests/index.ts'
 import { queueNotice } from '../sms/index.ts'
-import { kycDocumentHash } from '../subscribers/commands.ts'
+import { kycDocumentHash } from '../subscribers/index.ts'
 import { cancelDisconnection } from './disconnections.ts'
 import { type FormerCustody, formerCustody, freeFormerSim, lockAgingNumber, lockShopSim } from './reclaim-queries.ts'
 
@@ -186,31 +185,19 @@ export async function executeReclaim(ctx: CommandContext, request: RequestRecord
     )
   }
 
-  const custodyId = randomUUID()
-  await ctx.tx
-    .insertInto('custodies')
-    .values({
-      id: custodyId,
-      msisdn: p.msisdn,
-      subscriber_id: p.subscriber_id,
-      basis: 'reclaim',
-      request_id: request.id,
-      started_at: ctx.now,
-    })
-    .execute()
-  const moved = await ctx.tx
-    .updateTable('numbers')
-    .set({ state: 'active', state_changed_at: ctx.now })
-    .where('msisdn', '=', p.msisdn)
-    .where('state', '=', 'aging')
-    .executeTakeFirst()
-  if (Number(moved.numUpdatedRows) !== 1)
-    throw new ConflictError('concurrent_change', 'The number changed meanwhile; try again')
+  const custodyId = await startCustody(ctx, {
+    msisdn: p.msisdn,
+    subscriberId: p.subscriber_id,
+    basis: 'reclaim',
+    requestId: request.id,
+  })
+  await moveNumber(
+    ctx,
+    { msisdn: p.msisdn, from: 'aging', to: 'active' },
+    () => new ConflictError('concurrent_change', 'The number changed meanwhile; try again'),
+  )
   await ctx.tx.updateTable('sims').set({ state: 'bound' }).where('iccid', '=', p.sim.iccid).execute()
-  await ctx.tx
-    .insertInto('sim_bindings')
-    .values({ id: randomUUID(), msisdn: p.msisdn, iccid: p.sim.iccid, custody_id: custodyId, started_at: ctx.now })
-    .execute()
+  await bindSim(ctx, { msisdn: p.msisdn, iccid: p.sim.iccid, custodyId })
   // The former cycle is over for good: nothing more is due on it (the new custody has its own row, by trigger).
   await ctx.tx
     .updateTable('recycling_state')

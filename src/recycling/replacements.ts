@@ -4,7 +4,7 @@
 // delivered, and sending it again is a person's call (POST …/recycling/rewarn), as is any replacement past the bound.
 // A replacement is a new notice (key `warning:<custody>:<cycle>:<stage>:r<n>`); the evidence of a stage is its latest
 // attempt, so the withdrawal counts the replacement and waits the 5-day floor from its receipts.
-import { type Audited, type AuditReceipt, audited, type CommandContext } from '../audit/record.ts'
+import { type Audited, type AuditReceipt, audited, type CommandContext } from '../audit/index.ts'
 import { ConflictError, ValidationError } from '../domain/errors.ts'
 import { localInstant } from '../domain/policy.ts'
 import { loadDecisionContext } from './decision-context.ts'

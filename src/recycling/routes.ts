@@ -1,36 +1,43 @@
 import type { FastifyInstance } from 'fastify'
 import type { App } from '../app.ts'
-import { runCommand } from '../audit/run-command.ts'
+import { runCommand } from '../audit/index.ts'
 import { ValidationError } from '../domain/errors.ts'
-import { actorOf } from '../http/auth.ts'
-import { anyObject, errorResponses } from '../http/schemas.ts'
-import { listRequests } from '../requests/queries.ts'
-import { presentRequests } from '../requests/routes.ts'
+import { defaultMarket, parseMarket } from '../domain/markets.ts'
+import { actorOf } from '../platform/route-access.ts'
+import { anyObject, errorResponses } from '../platform/schemas.ts'
+import { listRequests, presentRequests } from '../requests/index.ts'
 import { listPolicyVersions, proposePolicy } from './policies.ts'
 
 const tags = ['recycling']
 
 export async function recyclingRoutes(server: FastifyInstance, app: App) {
-  server.get(
+  server.get<{ Querystring: { market?: string } }>(
     '/api/v1/policies',
     {
       config: { access: { auth: 'staff', permission: 'view_policies' } },
       schema: {
         tags,
         summary:
-          'Recycling policy versions, newest first; `in_force` governs cycles starting now, and open proposals await a compliance officer',
+          'A market’s recycling policy versions, newest first (the operator’s country unless `market` names another); `in_force` governs cycles starting now, and open proposals await a compliance officer',
+        querystring: {
+          type: 'object',
+          properties: { market: { type: 'string', maxLength: 2 } },
+          additionalProperties: false,
+        },
         response: { 200: anyObject, ...errorResponses },
       },
     },
     async (request) => {
       const now = app.clock.now()
-      const versions = await listPolicyVersions(app.db)
-      const inForce = versions.find((v) => v.effective_from <= now)?.version ?? 1
+      const market = parseMarket(request.query.market ?? defaultMarket(app.config.country))
+      const versions = await listPolicyVersions(app.db, market)
+      const inForce = versions.find((v) => v.effective_from <= now)?.version ?? versions.at(-1)?.version
       const open = [
         ...(await listRequests(app.db, { kind: 'policy_change', status: 'pending', now, limit: 50 })),
         ...(await listRequests(app.db, { kind: 'policy_change', status: 'approved', now, limit: 50 })),
       ]
       return {
+        market,
         in_force: inForce,
         versions: versions.map((v) => ({ ...v, in_force: v.version === inForce, upcoming: v.effective_from > now })),
         proposals: await presentRequests(app.db, open, request.actor, now),
@@ -38,7 +45,7 @@ export async function recyclingRoutes(server: FastifyInstance, app: App) {
     },
   )
 
-  server.post<{ Body: { params: Record<string, unknown>; effective_from?: string } }>(
+  server.post<{ Body: { market?: string; params: Record<string, unknown>; effective_from?: string } }>(
     '/api/v1/policies',
     {
       config: { access: { auth: 'staff', permission: 'propose_policy' } },
@@ -49,6 +56,7 @@ export async function recyclingRoutes(server: FastifyInstance, app: App) {
         body: {
           type: 'object',
           properties: {
+            market: { type: 'string', maxLength: 2 },
             params: { type: 'object', additionalProperties: true },
             effective_from: { type: 'string', format: 'date-time' },
           },
@@ -64,7 +72,11 @@ export async function recyclingRoutes(server: FastifyInstance, app: App) {
         throw new ValidationError('effective_from', 'effective_from must be a date-time such as 2026-06-01T00:00:00Z')
       }
       const created = await runCommand(app.deps, actorOf(request), (ctx) =>
-        proposePolicy(ctx, { params: request.body.params, effectiveFrom }),
+        proposePolicy(ctx, {
+          market: parseMarket(request.body.market ?? defaultMarket(app.config.country)),
+          params: request.body.params,
+          effectiveFrom,
+        }),
       )
       const [presented] = await presentRequests(app.db, [created], request.actor, app.clock.now())
       return presented

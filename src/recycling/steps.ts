@@ -1,10 +1,11 @@
 // The steps of a cycle that tell the holder and the network: a warning, the suspension (outgoing barred) and the
 // reactivation that qualifying activity brings. Each runs inside the sweep's transaction for one custody.
-import { type AuditReceipt, type CommandContext, recordAudit } from '../audit/record.ts'
+import { type AuditReceipt, type CommandContext, recordAudit } from '../audit/index.ts'
+import { moveNumber, moveNumberIfStill } from '../custody/index.ts'
 import { ConflictError } from '../domain/errors.ts'
 import { addDays, daysBetween, localDate, type PolicyParams, stepDates } from '../domain/policy.ts'
 import { enqueueProvisioning } from '../provisioning/index.ts'
-import { queueNotice } from '../sms/notices.ts'
+import { queueNotice } from '../sms/index.ts'
 import { type HolderRow, rememberNotice, type StateRow } from './queries.ts'
 
 /** What every step of one custody's cycle needs to know. */
@@ -106,17 +107,14 @@ export async function queueWarning(
 /** Day 60: active → suspended (outgoing barred), a `bar_outgoing` event for the network, and an SMS. */
 export async function suspendNumber(ctx: CommandContext, c: CycleContext): Promise<AuditReceipt[]> {
   const { row, holder } = c
-  const moved = await ctx.tx
-    .updateTable('numbers')
-    .set({ state: 'suspended', state_changed_at: ctx.now })
-    .where('msisdn', '=', row.msisdn)
-    .where('state', '=', 'active')
-    .executeTakeFirst()
-  if (Number(moved.numUpdatedRows) !== 1) {
-    throw new ConflictError('number_not_active', `${row.msisdn} is no longer active: it cannot be suspended`, {
-      msisdn: row.msisdn,
-    })
-  }
+  await moveNumber(
+    ctx,
+    { msisdn: row.msisdn, from: 'active', to: 'suspended' },
+    () =>
+      new ConflictError('number_not_active', `${row.msisdn} is no longer active: it cannot be suspended`, {
+        msisdn: row.msisdn,
+      }),
+  )
   const { eventId } = await enqueueProvisioning(ctx, {
     msisdn: row.msisdn,
     kind: 'bar_outgoing',
@@ -160,13 +158,8 @@ export async function suspendNumber(ctx: CommandContext, c: CycleContext): Promi
 /** Qualifying activity started a new cycle on a suspended number: suspended → active and `unbar`. */
 export async function reactivateNumber(ctx: CommandContext, c: CycleContext): Promise<AuditReceipt[]> {
   const { row } = c
-  const moved = await ctx.tx
-    .updateTable('numbers')
-    .set({ state: 'active', state_changed_at: ctx.now })
-    .where('msisdn', '=', row.msisdn)
-    .where('state', '=', 'suspended')
-    .executeTakeFirst()
-  if (Number(moved.numUpdatedRows) !== 1) return []
+  // Moved on meanwhile (withdrawn, ported out): nothing to reactivate.
+  if (!(await moveNumberIfStill(ctx, { msisdn: row.msisdn, from: 'suspended', to: 'active' }))) return []
   const { eventId } = await enqueueProvisioning(ctx, {
     msisdn: row.msisdn,
     kind: 'unbar',

@@ -1,18 +1,20 @@
 // Due work, not scans: workers claim the custodies whose next step is due in a short lease transaction, then handle
 // each in its own short transaction that acts only if the row still shows the cycle the claim saw (a top-up that
 // landed meanwhile wins: the row is simply due again). Any number of workers may sweep side by side.
+
 import type { App } from '../app.ts'
-import type { Actor } from '../audit/actor.ts'
 import {
   type Audited,
   type AuditReceipt,
   audited,
   type CommandContext,
+  runCommand,
   type Unchanged,
   unchanged,
-} from '../audit/record.ts'
-import { runCommand } from '../audit/run-command.ts'
+} from '../audit/index.ts'
+import type { Actor } from '../domain/actor.ts'
 import { agingEndsOn, localInstant, type PolicyParams, planCycle } from '../domain/policy.ts'
+import { isStopping } from '../platform/stopping.ts'
 import { ageOut, reinstateHolder } from './aging.ts'
 import {
   type ClaimedRow,
@@ -76,7 +78,9 @@ export async function processClaim(
   const newCycle = row.seen_cycle_no !== row.cycle_no
   // A cycle keeps the policy version in force when it started: a later version never shortens it.
   const policyVersion =
-    newCycle && row.stage === 'in_cycle' ? await policyVersionAt(ctx.tx, row.cycle_started_at) : row.policy_version
+    newCycle && row.stage === 'in_cycle'
+      ? await policyVersionAt(ctx.tx, row.msisdn, row.cycle_started_at)
+      : row.policy_version
   // Versions never change once written: a sweep reads each one once.
   let policy = policies.get(policyVersion)
   if (!policy) {
@@ -179,13 +183,14 @@ export async function sweepDueNumbers(app: App, options: SweepOptions = {}): Pro
   const concurrency = app.database.kind === 'pglite' ? 1 : Math.max(1, options.concurrency ?? 4)
   const result: SweepResult = { claimed: 0, outcomes: {}, failed: 0 }
   const policies = new Map<number, PolicyParams>()
-  for (let claims = 0; claims < (options.maxClaims ?? 1000); claims++) {
+  for (let claims = 0; claims < (options.maxClaims ?? 1000) && !isStopping(app); claims++) {
     const claimed = await claimDueNumbers(app, app.clock.now(), batch)
     if (claimed.length === 0) break
     result.claimed += claimed.length
     let next = 0
     const lane = async () => {
-      while (next < claimed.length) {
+      // On a stop the rest of the batch waits for its lease to end, as after a crash.
+      while (next < claimed.length && !isStopping(app)) {
         const claim = claimed[next++]
         try {
           const outcome = await runCommand(app.deps, RECYCLING_ACTOR, (ctx) => processClaim(ctx, claim, policies))

@@ -2,17 +2,17 @@
 // of this cycle is evidenced (every part has a final delivery receipt, the last one old enough), no usage falls in
 // the veto period and the charging feed is healthy; otherwise it waits, says why, and looks again later.
 import { feedHealth } from '../activity/index.ts'
-import { raiseAlert } from '../alerts/commands.ts'
-import { type AuditReceipt, type CommandContext, recordAudit } from '../audit/record.ts'
+import { type AuditReceipt, type CommandContext, raiseAlert, recordAudit } from '../audit/index.ts'
+import { endCustody, moveNumber, unbindSim } from '../custody/index.ts'
 import { ConflictError } from '../domain/errors.ts'
 import { addDays, agingEndsOn, localDate, localInstant } from '../domain/policy.ts'
 import { enqueueProvisioning } from '../provisioning/index.ts'
-import { queueNotice } from '../sms/notices.ts'
-import { noticeEvidence } from '../sms/queries.ts'
+import { noticeEvidence, queueNotice } from '../sms/index.ts'
 import { isReplaceable } from './decision-policies.ts'
 import { recordDisconnection } from './disconnections.ts'
 import { cycleWarnings, rememberNotice, type StateChange, type StateRow } from './queries.ts'
 import type { CycleContext } from './steps.ts'
+import { recordWithdrawalDecision } from './withdrawal-decision.ts'
 
 const HOUR = 3_600_000
 const DAY = 24 * HOUR
@@ -212,25 +212,32 @@ export async function withdrawNumber(
   check: WithdrawalCheck,
 ): Promise<{ change: StateChange; receipts: AuditReceipt[] }> {
   const { row, holder, policy } = c
-  const ended = await ctx.tx
-    .updateTable('custodies')
-    .set({ ended_at: ctx.now, end_reason: 'inactivity' })
-    .where('id', '=', row.custody_id)
-    .where('ended_at', 'is', null)
-    .executeTakeFirst()
-  if (Number(ended.numUpdatedRows) !== 1) {
-    throw new ConflictError('custody_already_ended', `The custody of ${row.msisdn} has already ended`, {
-      custody_id: row.custody_id,
+  if (!check.lastFinalAt) {
+    throw new ConflictError('withdrawal_not_evidenced', `${row.msisdn}'s warnings are not evidenced`, {
+      msisdn: row.msisdn,
     })
   }
-  const bindings = await ctx.tx
-    .updateTable('sim_bindings')
-    .set({ ended_at: ctx.now, end_reason: 'custody_ended' })
-    .where('custody_id', '=', row.custody_id)
-    .where('ended_at', 'is', null)
-    .returning('iccid')
-    .execute()
-  const iccids = bindings.map((b) => b.iccid)
+  // First the decision, then the end it allows: the database checks one against the other (migration 031).
+  await recordWithdrawalDecision(ctx.tx, {
+    custodyId: row.custody_id,
+    msisdn: row.msisdn,
+    cycleNo: row.cycle_no,
+    policyVersion: c.policyVersion,
+    decidedAt: ctx.now,
+    warningNoticeIds: check.warnings.map((w) => w.notice_id),
+    lastFinalAt: check.lastFinalAt,
+    usageVetoOverriddenBy: check.usageVetoOverride?.by ?? null,
+  })
+  await endCustody(
+    ctx,
+    { custodyId: row.custody_id },
+    'inactivity',
+    () =>
+      new ConflictError('custody_already_ended', `The custody of ${row.msisdn} has already ended`, {
+        custody_id: row.custody_id,
+      }),
+  )
+  const iccids = await unbindSim(ctx, row.custody_id, 'custody_ended')
   if (iccids.length > 0) {
     // The withdrawn SIM never returns to stock; a reinstatement may bind it again while nothing else holds it.
     await ctx.tx
@@ -240,17 +247,14 @@ export async function withdrawNumber(
       .where('state', '=', 'bound')
       .execute()
   }
-  const aged = await ctx.tx
-    .updateTable('numbers')
-    .set({ state: 'aging', state_changed_at: ctx.now })
-    .where('msisdn', '=', row.msisdn)
-    .where('state', 'in', ['active', 'suspended'])
-    .executeTakeFirst()
-  if (Number(aged.numUpdatedRows) !== 1) {
-    throw new ConflictError('number_not_held', `${row.msisdn} is not held: it cannot be withdrawn`, {
-      msisdn: row.msisdn,
-    })
-  }
+  await moveNumber(
+    ctx,
+    { msisdn: row.msisdn, from: ['active', 'suspended'], to: 'aging' },
+    () =>
+      new ConflictError('number_not_held', `${row.msisdn} is not held: it cannot be withdrawn`, {
+        msisdn: row.msisdn,
+      }),
+  )
   const business = holder.party_kind === 'organisation'
   const agingEndsOnDay = agingEndsOn(ctx.now, policy, business)
   const reclaimUntil = addDays(agingEndsOnDay, -1)

@@ -14,8 +14,8 @@
 // record: `disconnected` or `cancelled`.
 import { randomUUID } from 'node:crypto'
 import { type Kysely, sql } from 'kysely'
-import { sha256Hex } from '../access/secrets.ts'
-import { type Audited, audited, type CommandContext, recordAudit, type Unchanged, unchanged } from '../audit/record.ts'
+import { sha256Hex } from '../access/index.ts'
+import { type Audited, audited, type CommandContext, recordAudit, type Unchanged, unchanged } from '../audit/index.ts'
 import type { DB } from '../db/types.ts'
 import { ConflictError, ValidationError } from '../domain/errors.ts'
 import { localDate } from '../domain/policy.ts'
@@ -63,11 +63,12 @@ export function buildCsv(lines: readonly ReportLine[]): string {
     .join('')
 }
 
-/** The operator's time zone, from the recycling policy in force. */
-export async function operatorTimeZone(db: Reader, now: Date): Promise<string> {
+/** The operator's time zone, from the recycling policy in force in its home market (Cambodia's series by default). */
+export async function operatorTimeZone(db: Reader, now: Date, market = 'KH'): Promise<string> {
   const row = await db
     .selectFrom('recycling_policies')
     .select('params')
+    .where('market', '=', market)
     .where('effective_from', '<=', now)
     .orderBy('version', 'desc')
     .limit(1)

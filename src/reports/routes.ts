@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify'
 import type { App } from '../app.ts'
-import { runCommand } from '../audit/run-command.ts'
+import { runCommand } from '../audit/index.ts'
 import { NotFoundError } from '../domain/errors.ts'
-import { actorOf } from '../http/auth.ts'
-import { errorResponses } from '../http/schemas.ts'
+import { actorOf } from '../platform/route-access.ts'
+import { errorResponses } from '../platform/schemas.ts'
 import {
   type DisconnectionReport,
   findReport,
@@ -12,6 +12,7 @@ import {
   registerSummary,
   reportPeriod,
 } from './disconnections.ts'
+import { monthlyCsv, monthlyReport, previousMonth } from './monthly.ts'
 
 const tags = ['reports']
 const monthSchema = { type: 'string', pattern: '^[0-9]{4}-(0[1-9]|1[0-2])$', description: 'YYYY-MM' } as const
@@ -82,6 +83,35 @@ export async function reportRoutes(server: FastifyInstance, app: App) {
         return out
       })
       return present(report, created)
+    },
+  )
+
+  server.get<{ Querystring: { month?: string; format?: 'json' | 'csv' } }>(
+    '/api/v1/reports/monthly',
+    {
+      config: { access: { auth: 'staff', permission: 'view_reports' } },
+      schema: {
+        tags,
+        summary:
+          "The regulator's monthly report: the month's counts from the audit leaves, partner checks, and the signed checkpoint covering the leaf range (JSON or CSV); without `month`, last month's",
+        querystring: {
+          type: 'object',
+          properties: { month: monthSchema, format: { type: 'string', enum: ['json', 'csv'], default: 'json' } },
+          additionalProperties: false,
+        },
+        response: errorResponses,
+      },
+    },
+    async (request, reply) => {
+      const now = app.clock.now()
+      const timeZone = await operatorTimeZone(app.db, now)
+      const month = request.query.month ?? previousMonth(now, timeZone)
+      const report = await monthlyReport(app.db, month, timeZone, now)
+      if (request.query.format !== 'csv') return report
+      return reply
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="numguard-monthly-${report.month}.csv"`)
+        .send(monthlyCsv(report))
     },
   )
 }

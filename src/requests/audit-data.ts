@@ -1,5 +1,5 @@
-import type { StaffActor } from '../access/policies.ts'
-import type { CommandContext } from '../audit/record.ts'
+import type { StaffActor } from '../access/index.ts'
+import type { CommandContext } from '../audit/index.ts'
 import { ForbiddenError } from '../domain/errors.ts'
 import type { RequestRecord } from './queries.ts'
 

@@ -1,5 +1,5 @@
 // Requests that end without a decision: withdrawn by their requester, or past their expiry.
-import { type Audited, type AuditReceipt, audited, type CommandContext, recordAudit } from '../audit/record.ts'
+import { type Audited, type AuditReceipt, audited, type CommandContext, recordAudit } from '../audit/index.ts'
 import { ForbiddenError, NotFoundError } from '../domain/errors.ts'
 import { auditData, staffActorOf } from './audit-data.ts'
 import { lockRequest, type RequestRecord } from './queries.ts'

@@ -1,7 +1,7 @@
 // The request workflow (four eyes): create, approve, reject, cancel, execute. Each is one transaction through the
 // one write path; the database checks the same rules again (migrations 005 and 010).
 import { randomUUID } from 'node:crypto'
-import { type Audited, type AuditReceipt, audited, type CommandContext, recordAudit } from '../audit/record.ts'
+import { type Audited, type AuditReceipt, audited, type CommandContext, recordAudit } from '../audit/index.ts'
 import { ForbiddenError, NotFoundError } from '../domain/errors.ts'
 import { earliestExecution, REQUEST_TABLE, type RequestKind, requestExpiry } from '../domain/requests.ts'
 import { auditData, staffActorOf } from './audit-data.ts'

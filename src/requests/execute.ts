@@ -1,7 +1,7 @@
 // Executing an approved request: the approvals are checked again now (an approver suspended or moved since is no
 // approver), the kind's executor runs in the same transaction, and the database checks the approval once more when
 // the request row becomes 'executed'.
-import { type Audited, audited, type CommandContext, recordAudit } from '../audit/record.ts'
+import { type Audited, audited, type CommandContext, recordAudit } from '../audit/index.ts'
 import { ForbiddenError, NotFoundError } from '../domain/errors.ts'
 import { needsHolderCodeConsent, REQUEST_TABLE } from '../domain/requests.ts'
 import { RequestNotExecutableError } from './errors.ts'

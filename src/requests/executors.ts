@@ -1,9 +1,8 @@
-// What executing a request of each kind does. Kinds register here; a kind with no executor cannot execute yet (the
-// access release adds transfers, SIM swaps and the rest). Executors run inside executeRequest's transaction, after
-// the request row has become 'executed' (so custody triggers see an executed request as the ground they rest on).
-import type { AuditReceipt, CommandContext } from '../audit/record.ts'
+// What executing a request of each kind does. Features register their kinds from src/wiring.ts (which openApp runs);
+// a kind with no executor cannot execute. Executors run inside executeRequest's transaction, after the request row
+// has become 'executed' (so custody triggers see an executed request as the ground they rest on).
+import type { AuditReceipt, CommandContext } from '../audit/index.ts'
 import type { RequestKind } from '../domain/requests.ts'
-import { executeReclaim } from '../recycling/reclaim.ts'
 import type { RequestRecord } from './queries.ts'
 
 export interface ExecutionResult {
@@ -28,10 +27,7 @@ export interface ExecutorRegistration {
   beforeExecute?: (ctx: CommandContext, request: RequestRecord) => Promise<void>
 }
 
-// Function declarations are hoisted, so this import cycle (reclaim creates requests) resolves in any load order.
-const executors = new Map<RequestKind, ExecutorRegistration>([
-  ['reclaim', { execute: executeReclaim, dedicatedRoute: 'POST /api/v1/numbers/{msisdn}/reclaim' }],
-])
+const executors = new Map<RequestKind, ExecutorRegistration>()
 
 export function registerRequestExecutor(kind: RequestKind, registration: ExecutorRegistration): void {
   executors.set(kind, registration)

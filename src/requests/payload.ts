@@ -1,5 +1,5 @@
 import canonicalize from 'canonicalize'
-import { sha256Hex } from '../access/secrets.ts'
+import { sha256Hex } from '../access/index.ts'
 import { ValidationError } from '../domain/errors.ts'
 
 /**

@@ -1,11 +1,19 @@
 import type { Kysely } from 'kysely'
-import { can } from '../access/policies.ts'
-import type { Actor } from '../audit/actor.ts'
+import { can } from '../access/index.ts'
 import type { DB } from '../db/types.ts'
+import type { Actor } from '../domain/actor.ts'
 import { REQUEST_TABLE } from '../domain/requests.ts'
 import { executorFor } from './executors.ts'
 import type { RequestAbilities } from './policies.ts'
-import { type ApprovalRecord, type RequestRecord, requestApprovals, type StaffFacts, staffByIds } from './queries.ts'
+import {
+  type ApprovalRecord,
+  type RequesterRecord,
+  type RequestRecord,
+  requestApprovals,
+  requesterRecords,
+  type StaffFacts,
+  staffByIds,
+} from './queries.ts'
 import { type PayloadWithheld, withheldPayloads } from './visibility.ts'
 
 function person(staff: Map<string, StaffFacts>, id: string | null) {
@@ -45,6 +53,8 @@ export function presentRequest(
     now: Date
     /** Why the caller may not read the payload (src/requests/visibility.ts); null or absent: they may. */
     withheld?: PayloadWithheld | null
+    /** The requester's recent swaps and refusals, shown on a lost-SIM swap to whoever decides it. */
+    requesterRecord?: RequesterRecord | null
   },
 ) {
   const rule = REQUEST_TABLE[r.kind]
@@ -60,6 +70,7 @@ export function presentRequest(
     payload_withheld: withheld,
     payload_sha256: r.payload_sha256,
     requested_by: person(context.staff, r.requested_by),
+    requester_record: context.requesterRecord ?? null,
     requested_at: r.requested_at,
     expires_at: r.expires_at,
     not_before: r.not_before,
@@ -89,6 +100,12 @@ export function presentRequest(
 
 export type PresentedRequest = ReturnType<typeof presentRequest>
 
+/**
+ * How far back the approver of a lost-SIM swap sees its requester's swaps and refusals: the swap cooling window
+ * (DOMAIN), the time in which a pair of staff would follow a swap with the transfer it was for.
+ */
+export const REQUESTER_RECORD_DAYS = 30
+
 /** Requests as the caller sees them: people named, approvals listed, payloads as far as invariant 10 allows. */
 export async function presentRequests(db: Kysely<DB>, rows: RequestRecord[], actor: Actor | undefined, now: Date) {
   const [approvals, withheld] = await Promise.all([
@@ -101,6 +118,23 @@ export async function presentRequests(db: Kysely<DB>, rows: RequestRecord[], act
   const ids = rows
     .flatMap((r) => [r.requested_by, r.assigned_to ?? r.requested_by])
     .concat(approvals.map((a) => a.approver_id))
-  const staff = await staffByIds(db, ids)
-  return rows.map((r) => presentRequest(r, { staff, approvals, actor, now, withheld: withheld.get(r.id) ?? null }))
+  const lostSwaps = rows.filter((r) => r.kind === 'sim_swap_lost')
+  const [staff, records] = await Promise.all([
+    staffByIds(db, ids),
+    requesterRecords(
+      db,
+      lostSwaps.map((r) => r.requested_by),
+      new Date(now.getTime() - REQUESTER_RECORD_DAYS * 86_400_000),
+    ),
+  ])
+  return rows.map((r) =>
+    presentRequest(r, {
+      staff,
+      approvals,
+      actor,
+      now,
+      withheld: withheld.get(r.id) ?? null,
+      requesterRecord: r.kind === 'sim_swap_lost' ? (records.get(r.requested_by) ?? null) : null,
+    }),
+  )
 }

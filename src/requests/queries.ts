@@ -184,3 +184,49 @@ export async function listRequests(db: Reader, f: RequestFilter): Promise<Reques
   if (f.visibleTo) q = q.where(listableBy(f.visibleTo.actor, f.visibleTo.readableKinds, f.now))
   return (await q.execute()) as RequestRecord[]
 }
+
+/** What the approver of a lost-SIM swap reads about its requester: their recent swaps and the refusals they met. */
+export interface RequesterRecord {
+  since: Date
+  swaps: { id: string; kind: string; status: string; requested_at: Date }[]
+  refusals: { kind: string; severity: string; raised_at: Date; repeats: number }[]
+}
+
+/** Each requester's SIM swaps filed and alerts raised in their name since `since` (newest first, 20 of each). */
+export async function requesterRecords(
+  db: Reader,
+  requesterIds: string[],
+  since: Date,
+): Promise<Map<string, RequesterRecord>> {
+  const ids = [...new Set(requesterIds)]
+  const out = new Map<string, RequesterRecord>(ids.map((id) => [id, { since, swaps: [], refusals: [] }]))
+  if (ids.length === 0) return out
+  const [swaps, refusals] = await Promise.all([
+    db
+      .selectFrom('requests')
+      .select(['id', 'kind', 'status', 'requested_at', 'requested_by'])
+      .where('requested_by', 'in', ids)
+      .where('kind', 'in', ['sim_swap', 'sim_swap_lost'])
+      .where('requested_at', '>=', since)
+      .orderBy('requested_at', 'desc')
+      .execute(),
+    db
+      .selectFrom('alerts')
+      .select(['kind', 'severity', 'raised_at', 'repeats', 'staff_id'])
+      .where('staff_id', 'in', ids)
+      .where('raised_at', '>=', since)
+      .orderBy('raised_at', 'desc')
+      .execute(),
+  ])
+  for (const s of swaps) {
+    const record = out.get(s.requested_by) as RequesterRecord
+    if (record.swaps.length < 20)
+      record.swaps.push({ id: s.id, kind: s.kind, status: s.status, requested_at: s.requested_at })
+  }
+  for (const a of refusals) {
+    const record = out.get(a.staff_id as string) as RequesterRecord
+    if (record.refusals.length < 20)
+      record.refusals.push({ kind: a.kind, severity: a.severity, raised_at: a.raised_at, repeats: a.repeats })
+  }
+  return out
+}

@@ -1,4 +1,4 @@
-// The request workflow's rules (DOMAIN.md's request table, invariants 7 and 8), on reclaim requests: who is
+// The request workflow's rules (docs/DOMAIN.md's request table, invariants 7 and 8), on reclaim requests: who is
 // assigned, who may decide, which hash is signed, expiry, duplicates, and the re-check at execution.
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'

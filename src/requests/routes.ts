@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify'
 import type { App } from '../app.ts'
-import type { Actor } from '../audit/actor.ts'
-import { runCommand } from '../audit/run-command.ts'
+import { runCommand } from '../audit/index.ts'
 import { needsCustomerSession } from '../customers/index.ts'
+import type { Actor } from '../domain/actor.ts'
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.ts'
 import { normaliseMsisdnInput } from '../domain/msisdn.ts'
 import {
@@ -12,9 +12,8 @@ import {
   type RequestKind,
   type RequestStatus,
 } from '../domain/requests.ts'
-import { actorOf, staffOf } from '../http/auth.ts'
-import { anyObject, errorResponses, idParams, limitQuery, msisdnParams, msisdnPattern } from '../http/schemas.ts'
-import { requestReclaim } from '../recycling/reclaim.ts'
+import { actorOf, staffOf } from '../platform/route-access.ts'
+import { anyObject, errorResponses, idParams, limitQuery, msisdnParams, msisdnPattern } from '../platform/schemas.ts'
 import { cancelRequest } from './closing.ts'
 import { approveRequest, createRequest, rejectRequest } from './commands.ts'
 import { executeRequest } from './execute.ts'
@@ -262,39 +261,6 @@ export async function requestRoutes(server: FastifyInstance, app: App) {
       const { id } = request.params
       await runCommand(app.deps, actorOf(request), (ctx) => executeRequest(ctx, id))
       return one(id, request.actor)
-    },
-  )
-
-  server.post<{ Params: { msisdn: string }; Body: { kyc_doc_number: string; iccid?: string } }>(
-    '/api/v1/numbers/:msisdn/reclaim',
-    {
-      config: { access: { auth: 'staff', permission: 'request_reclaim' } },
-      schema: {
-        tags,
-        summary: 'File a reclaim for the former holder of an ageing number (in a shop, on their ID document)',
-        description:
-          'The document number must match the former holder’s KYC hash (403 `kyc_mismatch` and a risk alert ' +
-          'otherwise). The former SIM is bound again when free; otherwise give `iccid`, a SIM of your shop.',
-        params: msisdnParams,
-        body: {
-          type: 'object',
-          properties: {
-            kyc_doc_number: { type: 'string', minLength: 1, maxLength: 60 },
-            iccid: { type: 'string', pattern: '^89[0-9]{16,18}$' },
-          },
-          required: ['kyc_doc_number'],
-          additionalProperties: false,
-        },
-        response: errorResponses,
-      },
-    },
-    async (request) => {
-      const msisdn = normaliseMsisdnInput(request.params.msisdn, app.config.country)
-      const { kyc_doc_number: kycDocNumber, iccid } = request.body
-      const created = await runCommand(app.deps, actorOf(request), (ctx) =>
-        requestReclaim(ctx, staffOf(request), { msisdn, kycDocNumber, iccid }, app.config.kycKey),
-      )
-      return one(created.id, request.actor)
     },
   )
 }

@@ -6,10 +6,10 @@
 // its payload follows the permission to read what it is about. Everything else (kind, status, number, hash, dates,
 // people, approvals) stays visible; the outcome, which names the same parties, goes with the payload.
 import { type ExpressionBuilder, type Kysely, sql } from 'kysely'
-import { can } from '../access/policies.ts'
-import type { Actor } from '../audit/actor.ts'
+import { can } from '../access/index.ts'
 import { needsCustomerSession } from '../customers/index.ts'
 import type { DB } from '../db/types.ts'
+import type { Actor } from '../domain/actor.ts'
 import type { RequestKind } from '../domain/requests.ts'
 import type { Permission } from '../domain/roles.ts'
 import type { RequestRecord } from './queries.ts'

@@ -13,6 +13,8 @@ export interface SmsConfig {
   ratePerSecond?: number
   /** How often the server's own sender looks for due notices, in ms (SMS_SEND_INTERVAL_MS; default 2000). */
   sendIntervalMs: number
+  /** How long the SMPP bind may be down before an `smsc_bind_down` alert, in s (SMPP_DOWN_ALERT_SECONDS; default 300). */
+  downAlertSeconds?: number
 }
 
 function positiveInt(env: NodeJS.ProcessEnv, name: string, max: number): number | undefined {
@@ -38,6 +40,7 @@ export function loadSmsConfig(env: NodeJS.ProcessEnv): SmsConfig {
     window: positiveInt(env, 'SMPP_WINDOW', 1000),
     ratePerSecond: positiveInt(env, 'SMPP_RATE', 10_000),
     sendIntervalMs: positiveInt(env, 'SMS_SEND_INTERVAL_MS', 3_600_000) ?? 2000,
+    downAlertSeconds: positiveInt(env, 'SMPP_DOWN_ALERT_SECONDS', 7 * 86_400),
   }
 }
 

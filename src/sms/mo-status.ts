@@ -3,6 +3,7 @@
 import { addDays, DEFAULT_TIME_ZONE, localTime } from '../domain/send-window.ts'
 import type { MoHandler, MoHandlerResult } from './mo.ts'
 
+// The built-in answer; src/wiring.ts registers the one that also counts this month's partner checks (src/partner).
 export const statusHandler: MoHandler = async (app, mo): Promise<MoHandlerResult> => {
   const row = await app.db
     .selectFrom('custodies as c')

@@ -3,9 +3,8 @@
 // if any, is a notice like any other (priority lane, at most once, with receipts).
 import { randomUUID } from 'node:crypto'
 import type { App } from '../app.ts'
-import type { Actor } from '../audit/actor.ts'
-import { type AuditReceipt, audited, recordAudit } from '../audit/record.ts'
-import { runCommand } from '../audit/run-command.ts'
+import { type AuditReceipt, audited, recordAudit, runCommand } from '../audit/index.ts'
+import type { Actor } from '../domain/actor.ts'
 import { DomainError } from '../domain/errors.ts'
 import { type MoKeyword, maskMoText, type ParsedMo, parseMo } from './mo-parse.ts'
 import { statusHandler } from './mo-status.ts'

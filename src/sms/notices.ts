@@ -1,7 +1,7 @@
 // Queueing and cancelling notices: run inside the caller's transaction, so a notice exists exactly when the step
 // that owes it (a warning, a withdrawal, a request) commits.
 import { randomInt, randomUUID } from 'node:crypto'
-import { type AuditReceipt, type CommandContext, recordAudit } from '../audit/record.ts'
+import { type AuditReceipt, type CommandContext, recordAudit } from '../audit/index.ts'
 import { NotFoundError, ValidationError } from '../domain/errors.ts'
 import { nextSendTime } from '../domain/send-window.ts'
 import { sendPolicy } from './queries.ts'
@@ -72,7 +72,7 @@ export async function queueNotice(ctx: CommandContext, input: QueueNoticeInput):
   const secretValues = input.secrets?.values ?? {}
   const secretNames = Object.keys(secretValues)
   const bodyMasked = renderNotice(input.template, input.language, { ...input.params, ...secretValues }, secretNames)
-  const policy = await sendPolicy(ctx.tx, ctx.now)
+  const policy = await sendPolicy(ctx.tx, ctx.now, input.msisdn)
   const notBefore = respectSendWindow ? nextSendTime(ctx.now, policy.window, policy.timeZone) : ctx.now
   const id = randomUUID()
   const inserted = await ctx.tx

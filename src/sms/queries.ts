@@ -6,20 +6,34 @@ import { DEFAULT_SEND_WINDOW, DEFAULT_TIME_ZONE, parseSendWindow, type SendWindo
 
 type Db = Kysely<DB> | Transaction<DB>
 
-/** The send window and time zone of the recycling policy in force at `now` (DOMAIN's defaults without one). */
-export async function sendPolicy(db: Db, now: Date): Promise<{ window: SendWindow; timeZone: string }> {
-  const row = await db
-    .selectFrom('recycling_policies')
-    .select('params')
-    .where('effective_from', '<=', now)
-    .orderBy('version', 'desc')
-    .limit(1)
-    .executeTakeFirst()
-  const params = (row?.params ?? {}) as { send_window?: unknown; time_zone?: string }
+function sendPolicyOf(params: unknown): { window: SendWindow; timeZone: string } {
+  const p = (params ?? {}) as { send_window?: unknown; time_zone?: string }
   return {
-    window: params.send_window ? parseSendWindow(params.send_window) : DEFAULT_SEND_WINDOW,
-    timeZone: params.time_zone ?? DEFAULT_TIME_ZONE,
+    window: p.send_window ? parseSendWindow(p.send_window) : DEFAULT_SEND_WINDOW,
+    timeZone: p.time_zone ?? DEFAULT_TIME_ZONE,
   }
+}
+
+/**
+ * The send window and time zone of the recycling policy in force at `now` in the market of `msisdn` (Cambodia's for
+ * a number outside our ranges, or none given; DOMAIN's defaults without a policy).
+ */
+export async function sendPolicy(
+  db: Db,
+  now: Date,
+  msisdn: string | null = null,
+): Promise<{ window: SendWindow; timeZone: string }> {
+  const { rows } = await sql<{ params: unknown }>`
+    SELECT params FROM recycling_policies WHERE version = policy_version_at(${msisdn}, ${now}::timestamptz)`.execute(db)
+  return sendPolicyOf(rows[0]?.params)
+}
+
+/** The send window and time zone in force at `now` in every market, by market code. */
+export async function sendPolicies(db: Db, now: Date): Promise<Map<string, { window: SendWindow; timeZone: string }>> {
+  const { rows } = await sql<{ market: string; params: unknown }>`
+    SELECT DISTINCT ON (market) market, params FROM recycling_policies
+     WHERE effective_from <= ${now} ORDER BY market, version DESC`.execute(db)
+  return new Map(rows.map((r) => [r.market, sendPolicyOf(r.params)]))
 }
 
 export interface NoticeEvidence {
@@ -123,4 +137,27 @@ export function numberMoMessages(db: Db, msisdn: string, limit: number) {
     .orderBy('received_at', 'desc')
     .limit(limit)
     .execute()
+}
+
+export interface SmsQueueLane {
+  priority: 'otp' | 'bulk'
+  /** Notices queued (due or waiting for the send window). */
+  queued: number
+  /** The earliest not_before among them: how long the longest-waiting due notice has been due, when in the past. */
+  oldestNotBefore: Date | null
+}
+
+/** The send queue for /metrics, one lane at a time so each count and min runs on that lane's partial index. */
+export async function smsQueueDepth(db: Db): Promise<SmsQueueLane[]> {
+  const lanes: SmsQueueLane[] = []
+  for (const priority of ['otp', 'bulk'] as const) {
+    const row = await db
+      .selectFrom('sms_notices')
+      .select([sql<number>`count(*)::int`.as('queued'), sql<Date | null>`min(not_before)`.as('oldest')])
+      .where('state', '=', 'queued')
+      .where('priority', '=', priority)
+      .executeTakeFirstOrThrow()
+    lanes.push({ priority, queued: Number(row.queued), oldestNotBefore: row.oldest ? new Date(row.oldest) : null })
+  }
+  return lanes
 }

@@ -4,11 +4,10 @@
 import { randomUUID } from 'node:crypto'
 import { sql, type Transaction } from 'kysely'
 import type { App } from '../app.ts'
-import type { Actor } from '../audit/actor.ts'
-import { type AuditReceipt, audited, type CommandContext, recordAudit } from '../audit/record.ts'
-import { runCommand } from '../audit/run-command.ts'
+import { type AuditReceipt, audited, type CommandContext, recordAudit, runCommand } from '../audit/index.ts'
 import type { DB } from '../db/types.ts'
 import type { SmsNoticePartsTable } from '../db/types-sms.ts'
+import type { Actor } from '../domain/actor.ts'
 import { messageKey, messageKeyCandidates } from './message-ids.ts'
 import { type DeliveryReceipt, sameMessageId } from './transport.ts'
 

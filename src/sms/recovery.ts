@@ -5,12 +5,13 @@
 // - a claim whose lease ran out with no part in doubt goes back to `queued` (the parts not yet committed never
 //   left, so the missing ones are sent later, at most once each);
 // - a queued notice past its expiry is cancelled; a submitted one still lacking receipts long after is alerted.
-import { raiseAlert } from '../alerts/commands.ts'
+
 import type { App } from '../app.ts'
-import { audited, recordAudit, recordAuditMany, unchanged } from '../audit/record.ts'
-import { runCommand } from '../audit/run-command.ts'
+import { audited, raiseAlert, recordAudit, recordAuditMany, runCommand, unchanged } from '../audit/index.ts'
+import { isStopping } from '../platform/stopping.ts'
 import { noticesInFlight, SENDER_ACTOR, sendDueNotices } from './sender.ts'
 import { closeNotice } from './sender-steps.ts'
+import { alertIfSmscDown } from './smsc-health.ts'
 
 export interface RecoveryOptions {
   /** How long a part may stay `submitting` before it is called unknown (default 10 min: well past the submit timeout). */
@@ -182,13 +183,19 @@ export async function recoverInterruptedSends(app: App, options: RecoveryOptions
   return summary
 }
 
-/** The worker's SMS pass: settle what a crashed sender left, then send due notices a batch at a time. */
-export async function runSmsWork(app: App): Promise<{ sent: number; failed: number; unknown: number }> {
+/**
+ * The worker's SMS pass: settle what a crashed sender left, alert when the SMSC bind has been down too long, then
+ * send due notices a batch at a time.
+ */
+export async function runSmsWork(
+  app: App,
+): Promise<{ sent: number; failed: number; unknown: number; bindDownAlerts: number }> {
   const recovered = await recoverInterruptedSends(app)
-  const out = { sent: 0, failed: 0, unknown: recovered.unknown }
+  const out = { sent: 0, failed: 0, unknown: recovered.unknown, bindDownAlerts: 0 }
   const link = app.sms
   if (!link) return out
-  for (let batch = 0; batch < 20; batch++) {
+  if (await alertIfSmscDown(app)) out.bindDownAlerts++
+  for (let batch = 0; batch < 20 && !isStopping(app); batch++) {
     const pass = await sendDueNotices(app, link.transport, { limit: 100 })
     out.sent += pass.submitted
     out.failed += pass.failed

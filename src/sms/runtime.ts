@@ -8,6 +8,7 @@ import { recordReceipt } from './receipts.ts'
 import { recoverInterruptedSends } from './recovery.ts'
 import { sendDueNotices } from './sender.ts'
 import type { SmscSimulator } from './simulator/index.ts'
+import { SmscHealth } from './smsc-health.ts'
 import type { SmsTransport } from './transport.ts'
 
 /** What the rest of numguard sees of the SMS side (`app.sms`). */
@@ -17,6 +18,8 @@ export interface SmsLink {
   sourceAddr: string
   /** The embedded SMSC simulator, when numguard runs without SMPP_URL (demo, tests): its inboxes and MO injection. */
   smsc?: SmscSimulator
+  /** Bind state, outage start and submit/receipt/failure counts: read by /healthz, /metrics and the worker's alert. */
+  health: SmscHealth
 }
 
 export interface StartSmsOptions {
@@ -49,17 +52,21 @@ export async function startSms(app: App, options: StartSmsOptions = {}): Promise
       app.logger.child({ component: 'smpp' }),
     )
   }
+  const health = new SmscHealth(app.clock, transport.bound)
   transport.onReceipt(async (r) => {
+    health.receipt(r.state)
     await recordReceipt(app, r)
   })
   transport.onMo(async (m) => {
     await recordMo(app, m)
   })
+  transport.onFailure?.((reason) => health.failure(reason))
   transport.onStatus((s) => {
+    health.status(s)
     if (s.bound) app.logger.info('sms: bound to the SMSC')
     else app.logger.warn({ reason: s.reason }, 'sms: not bound to the SMSC; notices wait')
   })
-  const link: SmsLink = { transport, sourceAddr: config.sourceAddr, smsc }
+  const link: SmsLink = { transport, sourceAddr: config.sourceAddr, smsc, health }
   app.sms = link
 
   // A sender that died mid-send left parts in doubt: settle them before anything new goes out.

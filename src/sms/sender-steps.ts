@@ -2,17 +2,17 @@
 // Order per part: commit `submitting` (with its audit record) → the bytes go out → record the answer.
 import { randomUUID } from 'node:crypto'
 import { sql } from 'kysely'
-import { raiseAlert } from '../alerts/commands.ts'
 import {
   type Audited,
   type AuditReceipt,
   audited,
   type CommandContext,
+  raiseAlert,
   recordAudit,
   recordAuditMany,
   type Unchanged,
   unchanged,
-} from '../audit/record.ts'
+} from '../audit/index.ts'
 import { messageKey } from './message-ids.ts'
 import { lockMessageKeys, matchStoredReceipts, settleNotice } from './receipts.ts'
 import { type EncodedPart, SmppSubmitError } from './transport.ts'
@@ -45,18 +45,23 @@ const CLAIMED_COLUMNS = sql.raw(
  */
 export async function claimNotices(
   ctx: CommandContext,
-  options: { limit: number; senderId: string; leaseUntil: Date; inWindow: boolean },
+  /** inWindow: whether bulk notices may go now, or the markets whose send window is open now. */
+  options: { limit: number; senderId: string; leaseUntil: Date; inWindow: boolean | readonly string[] },
 ): Promise<Audited<ClaimedNotice[]> | Unchanged<ClaimedNotice[]>> {
   const claimed: ClaimedNotice[] = []
   for (const lane of ['otp', 'bulk'] as const) {
     const room = options.limit - claimed.length
     if (room <= 0) break
+    const inWindow =
+      typeof options.inWindow === 'boolean'
+        ? sql`${options.inWindow}`
+        : sql`coalesce(market_of_number(msisdn), 'KH') = ANY (${[...options.inWindow]}::text[])`
     const rows = await sql<ClaimedNotice>`
       WITH due AS (
         SELECT id FROM sms_notices
          WHERE state = 'queued' AND priority = ${lane} AND not_before <= ${ctx.now}
            AND (expires_at IS NULL OR expires_at > ${ctx.now})
-           AND (${options.inWindow} OR NOT respect_send_window)
+           AND (${inWindow} OR NOT respect_send_window)
          ORDER BY not_before, created_at
          LIMIT ${room} FOR UPDATE SKIP LOCKED)
       UPDATE sms_notices n

@@ -1,15 +1,16 @@
 // The sender: claims due notices, and sends each part at most once. A part is committed `submitting` (its own
 // transaction, with its audit record) before its bytes go to the SMSC; no transaction is held across the round
 // trip (PGlite has one connection, and PostgreSQL rows must not stay locked while the SMSC thinks).
+
 import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
 import type { App } from '../app.ts'
-import type { Actor } from '../audit/actor.ts'
-import { audited, unchanged } from '../audit/record.ts'
-import { runCommand } from '../audit/run-command.ts'
+import { audited, runCommand, unchanged } from '../audit/index.ts'
+import type { Actor } from '../domain/actor.ts'
 import { isWithinSendWindow } from '../domain/send-window.ts'
+import { isStopping } from '../platform/stopping.ts'
 import { encodeSms } from './encoding.ts'
-import { sendPolicy } from './queries.ts'
+import { sendPolicies } from './queries.ts'
 import { openSecrets } from './secrets.ts'
 import {
   type ClaimedNotice,
@@ -22,7 +23,7 @@ import {
   recordSubmitted,
 } from './sender-steps.ts'
 import { isNoticeTemplate, renderNotice, type TemplateParams } from './templates.ts'
-import type { EncodedPart, SmsTransport } from './transport.ts'
+import { type EncodedPart, SmppSubmitError, type SmsTransport } from './transport.ts'
 
 export const SENDER_ACTOR: Actor = { kind: 'system', component: 'sms-sender' }
 export const DEFAULT_SOURCE_ADDR = 'numguard'
@@ -92,20 +93,23 @@ export async function sendDueNotices(
     return summary
   }
   const now = app.clock.now()
-  const policy = await sendPolicy(app.db, now)
+  // Each number's market has its own window and time zone: claim bulk notices only of markets inside theirs.
+  const windows = await sendPolicies(app.db, now)
+  const inWindow = [...windows].filter(([, p]) => isWithinSendWindow(now, p.window, p.timeZone)).map(([m]) => m)
   const senderId = options.senderId ?? PROCESS_SENDER_ID
   const claimed = await runCommand(app.deps, SENDER_ACTOR, (ctx) =>
     claimNotices(ctx, {
       limit: options.limit ?? 50,
       senderId,
       leaseUntil: new Date(now.getTime() + (options.leaseMs ?? 5 * 60_000)),
-      inWindow: isWithinSendWindow(now, policy.window, policy.timeZone),
+      inWindow,
     }),
   )
   summary.claimed = claimed.length
   const queue = [...claimed]
   const worker = async () => {
-    for (let n = queue.shift(); n; n = queue.shift()) {
+    // On a stop, the notices not yet started keep their lease and are claimed again when it ends (nothing was sent).
+    for (let n = isStopping(app) ? undefined : queue.shift(); n; n = isStopping(app) ? undefined : queue.shift()) {
       inFlight.add(n.id)
       try {
         await sendNotice(app, transport, n, { ...options, senderId }, summary)
@@ -157,6 +161,8 @@ async function sendNotice(
       summary.lost++
       return
     }
+    // Counted for /metrics only when this is the process's own link (tests may pass a transport of their own).
+    const health = app.sms?.transport === transport ? app.sms.health : undefined
     let messageId: string
     try {
       ;({ messageId } = await transport.submitPart({
@@ -166,6 +172,7 @@ async function sendNotice(
         priority: notice.priority,
       }))
     } catch (err) {
+      health?.submit(err instanceof SmppSubmitError ? err.code : 'error')
       const outcome = await run((ctx) => recordSubmitError(ctx, notice, partId, err, options.maxAttempts ?? 5))
       summary[outcome]++
       app.logger.warn(
@@ -174,6 +181,7 @@ async function sendNotice(
       )
       return
     }
+    health?.submit('accepted')
     summary.partsSubmitted++
     complete = (await run((ctx) => recordSubmitted(ctx, notice, partId, messageId))).notice === 'submitted'
   }

@@ -14,6 +14,7 @@ const SAMPLE: Record<string, string | number> = {
   staff: 'Sok Dara',
   place: 'Phnom Penh Central',
   minutes: 10,
+  after: '2026-03-03 10:00',
 }
 
 describe('notice templates', () => {
@@ -43,6 +44,22 @@ describe('notice templates', () => {
         expect(text.length).toBeGreaterThan(4)
       }
     }
+  })
+
+  it('announces a lost-SIM swap to the number and the alternate contact with the way to stop it, in GSM-7', () => {
+    for (const name of ['sim_swap_lost_number', 'sim_swap_lost_alt_contact'] as const) {
+      const en = renderNotice(name, 'en', SAMPLE)
+      expect(en).toContain('+85512345678')
+      expect(en).toContain('after 2026-03-03 10:00')
+      expect(en).toMatch(/reply NO from .* or call us at once to stop it/)
+      // English stays GSM-7 and within two parts, with the longest number and date the operator writes.
+      const parts = encodeSms(en, 1)
+      expect(parts[0].dataCoding).toBe(0x00)
+      expect(parts.length).toBeLessThanOrEqual(2)
+      expect(renderNotice(name, 'km', SAMPLE)).toContain('NO')
+    }
+    // The alternate contact is told that the NO must come from the number, not from their own phone.
+    expect(renderNotice('sim_swap_lost_alt_contact', 'en', SAMPLE)).toContain('reply NO from +85512345678')
   })
 
   it('masks secret parameters and names a missing one', () => {

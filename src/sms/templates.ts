@@ -119,6 +119,30 @@ export const NOTICE_TEMPLATES = {
     en: () => 'Sorry, we could not process your message right now. Please try again later.',
     km: () => 'សូមអភ័យទោស យើងមិនអាចដំណើរការសាររបស់អ្នកបាននៅពេលនេះទេ។ សូមព្យាយាមម្តងទៀតនៅពេលក្រោយ។',
   },
+  /**
+   * A lost-SIM swap, announced when it is filed to the number itself (the holder's SIM still rings until the swap
+   * executes): when the new SIM would start, and how to stop it. Someone with a copy of the holder's ID card can file
+   * one; this text is the holder's chance to say NO.
+   */
+  sim_swap_lost_number: {
+    params: ['msisdn', 'after'],
+    en: (p) =>
+      `A new SIM card for ${p.msisdn} was requested in one of our shops (SIM reported lost). It will be activated ` +
+      `after ${p.after}. If this was not you, reply NO from this phone or call us at once to stop it.`,
+    km: (p) =>
+      `មានការស្នើសុំស៊ីមកាតថ្មីសម្រាប់លេខ ${p.msisdn} នៅហាងរបស់យើង (ស៊ីមបាត់)។ វានឹងដំណើរការបន្ទាប់ពី ${p.after}។ ` +
+      'ប្រសិនបើមិនមែនជាអ្នកទេ សូមឆ្លើយតប NO ពីទូរស័ព្ទនេះ ឬទូរស័ព្ទមកយើងភ្លាមៗ ដើម្បីបញ្ឈប់វា។',
+  },
+  /** The same swap, told to the holder's alternate contact: a reply from there does not count, the number's does. */
+  sim_swap_lost_alt_contact: {
+    params: ['msisdn', 'after'],
+    en: (p) =>
+      `A new SIM card for ${p.msisdn} was requested in one of our shops (SIM reported lost). It will be activated ` +
+      `after ${p.after}. If the holder did not ask for it, reply NO from ${p.msisdn} or call us at once to stop it.`,
+    km: (p) =>
+      `មានការស្នើសុំស៊ីមកាតថ្មីសម្រាប់លេខ ${p.msisdn} នៅហាងរបស់យើង (ស៊ីមបាត់)។ វានឹងដំណើរការបន្ទាប់ពី ${p.after}។ ` +
+      `ប្រសិនបើម្ចាស់លេខមិនបានស្នើសុំទេ សូមឆ្លើយតប NO ពីលេខ ${p.msisdn} ឬទូរស័ព្ទមកយើងភ្លាមៗ ដើម្បីបញ្ឈប់វា។`,
+  },
   /** Free text the caller wrote in the notice's language. */
   notice: {
     params: ['text'],

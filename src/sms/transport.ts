@@ -17,7 +17,7 @@ export interface EncodedPart {
 export type ReceiptState = 'DELIVRD' | 'UNDELIV' | 'EXPIRED' | 'REJECTD' | 'DELETED' | 'ACCEPTD' | 'ENROUTE' | 'UNKNOWN'
 
 /**
- * States after which the SMSC sends nothing more about a part. DOMAIN.md names DELIVRD, UNDELIV, EXPIRED and
+ * States after which the SMSC sends nothing more about a part. docs/DOMAIN.md names DELIVRD, UNDELIV, EXPIRED and
  * REJECTD; DELETED is included too because SMPP 3.4 (§5.2.28) defines it as final: the SMSC discarded the
  * message undelivered (cancel_sm or operator action), so it is as conclusive as UNDELIV and no later receipt
  * will ever arrive. ACCEPTD, ENROUTE and UNKNOWN are interim/unknown and never final.
@@ -86,6 +86,11 @@ export interface SmsTransport {
   /** deliver_sm that is not a receipt; acknowledged only after the handler resolves. */
   onMo(handler: (m: MoMessage) => Promise<void>): void
   onStatus(handler: (s: { bound: boolean; reason?: string }) => void): void
+  /** Every session lost and every connection or bind attempt that failed (onStatus reports only changes), with the
+   *  reason the transport gives ('ECONNREFUSED', 'bind_refused:0x0d', 'enquire_link_timeout' …): for the metrics. */
+  onFailure?(handler: (reason: string) => void): void
+  /** Parts accepted by submitPart but still waiting for the window or the rate limit, when the transport has a queue. */
+  readonly queued?: number
   close(): Promise<void>
 }
 

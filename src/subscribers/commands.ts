@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
-import { keyedHash } from '../access/secrets.ts'
-import { type AuditReceipt, type CommandContext, recordAudit } from '../audit/record.ts'
+import { keyedHash } from '../access/index.ts'
+import { type AuditReceipt, type CommandContext, recordAudit } from '../audit/index.ts'
 import { ValidationError } from '../domain/errors.ts'
 
 export interface NewSubscriber {

@@ -4,7 +4,7 @@ import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runAuditLogPass } from '../../src/audit/log-service.ts'
 import { openTestApp, type TestApp } from '../helpers/app.ts'
-import { ensureConsoleBuilt, launchChromium } from '../helpers/browser.ts'
+import { ensureConsoleBuilt, launchChromium, signedInPage } from '../helpers/browser.ts'
 import { createStaffAccount, makeActiveNumber } from '../helpers/factories.ts'
 
 const WAIT = 30_000
@@ -32,13 +32,7 @@ describe('the audit log page in Chromium', () => {
   })
 
   it("shows a number's timeline with every proof verified in the browser", async () => {
-    const page = await browser.newPage()
-    page.setDefaultTimeout(WAIT)
-    await page.goto(`${base}/sign-in`)
-    await page.getByTestId('sign-in-username').fill(auditor.username)
-    await page.getByTestId('sign-in-password').fill(PASSWORD)
-    await page.getByTestId('sign-in-submit').click()
-    await page.getByTestId('page-dashboard').waitFor()
+    const page = await signedInPage(browser, base, { username: auditor.username, password: PASSWORD }, WAIT)
     await page.getByTestId('nav-audit').click()
     await page.getByTestId('audit-checkpoint').waitFor()
     await expect

@@ -46,8 +46,8 @@ describe('numguard lookup of a SIM', () => {
       `  IMSI 45606${iccid.slice(-10)}`,
       '',
       'numbers',
-      // An inventory manager sees which number a bound SIM serves only masked (invariant 10).
-      `  2026-03-02 → now         +855*****${msisdn.slice(-3)}  (masked)`,
+      // An inventory manager never sees which number a bound SIM serves, nor since when (invariant 10).
+      "  a number (withheld: the holder's account)  now",
     ])
     expect(out.stdout).not.toContain('{')
 
@@ -56,8 +56,9 @@ describe('numguard lookup of a SIM', () => {
     expect(JSON.parse(json.stdout)).toMatchObject({
       iccid,
       state: 'bound',
-      bindings: [{ msisdn: `+855*****${msisdn.slice(-3)}`, ended_at: null, withheld: true }],
+      bindings: [{ msisdn: 'withheld', started_at: null, ended_at: null, withheld: true }],
     })
+    expect(json.stdout).not.toContain(msisdn.slice(4))
   })
 })
 

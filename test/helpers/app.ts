@@ -43,10 +43,13 @@ export async function openTestApp(
     demoClock?: boolean
     /** Connect SMS (`app.sms`): the embedded SMSC simulator, or a transport of the test's own. No send loop runs. */
     sms?: 'simulator' | { transport: SmsTransport }
+    /** A database of the test's own (the upgrade test's), closed with the app; and where its clock starts. */
+    database?: Database
+    start?: string
   } = {},
 ): Promise<TestApp> {
-  const database = await openTestDatabase()
-  const clock = new ManualClock(TEST_START)
+  const database = options.database ?? (await openTestDatabase())
+  const clock = new ManualClock(options.start ?? TEST_START)
   const movable = options.demoClock ? new MovableClock(0, clock) : undefined
   const appClock = movable ?? clock
   const app: App = {

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { type Browser, chromium } from 'playwright-core'
+import { type Browser, chromium, type Page } from 'playwright-core'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 export const CHROMIUM = '/usr/bin/chromium'
@@ -35,4 +35,21 @@ export function launchChromium(): Promise<Browser> {
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
   })
+}
+
+/** A new page signed in to the console at `base` as a staff member without MFA (an auditor), on the dashboard. */
+export async function signedInPage(
+  browser: Browser,
+  base: string,
+  who: { username: string; password: string },
+  timeoutMs: number,
+): Promise<Page> {
+  const page = await browser.newPage()
+  page.setDefaultTimeout(timeoutMs)
+  await page.goto(`${base}/sign-in`)
+  await page.getByTestId('sign-in-username').fill(who.username)
+  await page.getByTestId('sign-in-password').fill(who.password)
+  await page.getByTestId('sign-in-submit').click()
+  await page.getByTestId('page-dashboard').waitFor()
+  return page
 }

@@ -1,6 +1,7 @@
 // Fixtures for reclaim and the disconnection register: a number sold, then withdrawn for inactivity the way the
 // recycling worker withdraws it (custody ended, SIM deactivated, number aging, cycle in stage aging, disconnection
-// registered), in one audited transaction, without waiting for the warnings' delivery receipts.
+// registered), in one audited transaction, without waiting for the warnings' delivery receipts: as the schema owner
+// (owner-fixture.ts), since the database refuses that to the application role (migration 031).
 import type { App } from '../../src/app.ts'
 import { audited, recordAudit } from '../../src/audit/record.ts'
 import { runCommand } from '../../src/audit/run-command.ts'
@@ -9,6 +10,7 @@ import { sellNumber } from '../../src/inventory/sales.ts'
 import { recordDisconnection } from '../../src/recycling/disconnections.ts'
 import type { NewSubscriber } from '../../src/subscribers/commands.ts'
 import { makeRange, makeSims, makeStaff, newSubscriber, SYSTEM, signInStaff, type TestStaff } from './factories.ts'
+import { actAsOwnerInThisTransaction } from './owner-fixture.ts'
 
 export const DAY = 86_400_000
 export const OPERATOR_TZ = 'Asia/Phnom_Penh'
@@ -36,9 +38,10 @@ export async function sellTo(
   return { msisdn, iccid, custodyId: sale.custody_id, subscriberId: sale.subscriber_id, subscriber, agent }
 }
 
-/** Withdraws a held number for inactivity now (app clock), as the worker would on day 90. */
+/** Withdraws a held number for inactivity now (app clock), as the worker would on day 90 (owner-connection fixture). */
 export async function withdrawForInactivity(app: App, held: Pick<HeldNumber, 'msisdn' | 'custodyId'>, agingDays = 90) {
   return runCommand(app.deps, SYSTEM, async (ctx) => {
+    await actAsOwnerInThisTransaction(ctx.tx)
     await ctx.tx
       .updateTable('custodies')
       .set({ ended_at: ctx.now, end_reason: 'inactivity' })

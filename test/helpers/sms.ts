@@ -1,9 +1,9 @@
 // A fake SMSC transport for SMS tests: records what was submitted, answers with decimal message ids, and lets a
 // test decide per part what the SMSC does (accept, refuse, never answer) and deliver receipts and MO by hand.
 import type { App } from '../../src/app.ts'
-import type { Actor } from '../../src/audit/actor.ts'
 import { audited } from '../../src/audit/record.ts'
 import { runCommand } from '../../src/audit/run-command.ts'
+import type { Actor } from '../../src/domain/actor.ts'
 import { type QueueNoticeInput, queueNotice } from '../../src/sms/notices.ts'
 import {
   type DeliveryReceipt,

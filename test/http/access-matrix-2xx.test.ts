@@ -9,10 +9,11 @@ import { runAuditLogPass } from '../../src/audit/log-service.ts'
 import { runCommand } from '../../src/audit/run-command.ts'
 import { REQUEST_KINDS, REQUEST_TABLE, type RequestKind } from '../../src/domain/requests.ts'
 import { PERMISSIONS, ROLES, type Role } from '../../src/domain/roles.ts'
-import type { DeclaredRoute } from '../../src/http/auth.ts'
+import type { DeclaredRoute } from '../../src/platform/route-access.ts'
 import { executorFor } from '../../src/requests/executors.ts'
 import { createRequest } from '../../src/requests/index.ts'
 import { openTestApp, type TestApp } from '../helpers/app.ts'
+import { openCustomerSession } from '../helpers/customer-session.ts'
 import { makeActiveNumber, makeSims, makeStaff, newSubscriber, type TestStaff } from '../helpers/factories.ts'
 import { sellTo, withdrawForInactivity } from '../helpers/reclaim-fixtures.ts'
 import { auth, makeMachineClient } from './support.ts'
@@ -42,7 +43,9 @@ beforeAll(async () => {
   await makeStaff(t.app, ['compliance_officer'])
   const held = await makeActiveNumber(t.app, { agent: as('agent') })
   real.msisdn = held.msisdn
-  real.iccid = held.iccid
+  // A SIM every role that views numbers may open: an unused one of the agent's shop (a bound SIM is its holder's
+  // account, shown to an agent only inside a customer session).
+  real.iccid = (await makeSims(t.app, as('agent').shopId as string, 1))[0]
   const client = await makeMachineClient(t.app, ['activity:ingest'])
   const token = (await issueMachineToken(t.app.deps, client.id, client.secret)).access_token
   const ingest = await t.server.inject({
@@ -140,7 +143,12 @@ interface Filing {
 /** A valid filing of each kind that has a route; a fresh number (or target) per kind, so kinds never meet. */
 async function sampleFor(kind: RequestKind): Promise<Filing | undefined> {
   const agent = as('agent')
-  const heldNumber = async () => (await makeActiveNumber(t.app, { agent })).msisdn
+  // The holder authenticated in a customer session first: a change on a held number is filed inside one.
+  const heldNumber = async () => {
+    const held = await makeActiveNumber(t.app, { agent })
+    await openCustomerSession(t.server, agent, held.msisdn, held.subscriber.kyc_doc_number)
+    return held.msisdn
+  }
   const shopSim = async () => (await makeSims(t.app, agent.shopId as string, 1))[0]
   switch (kind) {
     case 'transfer':

@@ -8,11 +8,12 @@ import { issueMachineToken } from '../../src/access/machine-tokens.ts'
 import { runCommand } from '../../src/audit/run-command.ts'
 import { REQUEST_KINDS } from '../../src/domain/requests.ts'
 import { PERMISSIONS, ROLES, type Role } from '../../src/domain/roles.ts'
-import type { DeclaredRoute } from '../../src/http/auth.ts'
+import type { DeclaredRoute } from '../../src/platform/route-access.ts'
 import { executorFor } from '../../src/requests/executors.ts'
 import { createRequest } from '../../src/requests/index.ts'
 import { type SmsLink, sendDueNotices } from '../../src/sms/index.ts'
 import { openTestApp, type TestApp } from '../helpers/app.ts'
+import { openCustomerSession } from '../helpers/customer-session.ts'
 import {
   makeActiveNumber,
   makeRange,
@@ -54,6 +55,13 @@ const shopSim = async () => (await makeSims(t.app, agent().shopId as string, 1))
 const post = (url: string, role: Role, body?: Record<string, unknown>) =>
   t.server.inject({ method: 'POST', url, headers: auth(as(role).token), ...(body ? { payload: body } : {}) })
 
+/** A held number whose holder the agent authenticated (a change on it is filed inside that customer session). */
+async function heldAndAuthenticated() {
+  const held = await makeActiveNumber(t.app, { agent: agent() })
+  await openCustomerSession(t.server, agent(), held.msisdn, held.subscriber.kyc_doc_number)
+  return held
+}
+
 /**
  * A request the system assigned to a staff member of `role` (a supervisor of another shop, or a compliance officer),
  * and a session of that assignee: the requester never picks the approver, so the test does not either.
@@ -66,7 +74,7 @@ async function assignedTo(role: Role): Promise<{ id: string; token: string }> {
 
 async function fileForApproval(role: Role): Promise<string> {
   if (role === 'supervisor') {
-    const { msisdn } = await makeActiveNumber(t.app, { agent: agent() })
+    const { msisdn } = await heldAndAuthenticated()
     const res = await post(`/api/v1/numbers/${enc(msisdn)}/kyc-change`, 'agent', {
       kyc_doc_kind: 'passport',
       kyc_doc_number: `P${Date.now()}`,
@@ -101,7 +109,7 @@ async function approveAsAssignee(id: string): Promise<void> {
 /** A request the staff member of `role` filed themselves, still open (for cancel and the consent code). */
 async function ownRequest(role: Role): Promise<string | undefined> {
   if (role === 'agent') {
-    const { msisdn } = await makeActiveNumber(t.app, { agent: agent() })
+    const { msisdn } = await heldAndAuthenticated()
     const res = await post(`/api/v1/numbers/${enc(msisdn)}/termination`, 'agent', {})
     return res.json().id
   }

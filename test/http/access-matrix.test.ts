@@ -3,14 +3,14 @@
 import cookie from '@fastify/cookie'
 import Fastify, { type InjectOptions } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { installAuth } from '../../src/access/http-auth.ts'
 import { issueMachineToken } from '../../src/access/machine-tokens.ts'
 import { mfaSettingsOf } from '../../src/access/mfa-secrets.ts'
 import { signIn } from '../../src/access/sign-in.ts'
 import { REQUEST_KINDS, REQUEST_TABLE } from '../../src/domain/requests.ts'
 import { PERMISSIONS, ROLES, type Role } from '../../src/domain/roles.ts'
-import type { DeclaredRoute } from '../../src/http/auth.ts'
-import { installAuth } from '../../src/http/auth.ts'
 import { installErrorHandling } from '../../src/http/errors.ts'
+import type { DeclaredRoute } from '../../src/platform/route-access.ts'
 import { createRequest } from '../../src/requests/index.ts'
 import type { TestApp } from '../helpers/app.ts'
 import { makeStaff, type TestStaff } from '../helpers/factories.ts'
@@ -107,7 +107,10 @@ describe('without a session', () => {
 })
 
 describe('with a session of each role', () => {
-  it('a role outside PERMISSIONS[permission] gets 403 forbidden; a role inside it is let through', async () => {
+  // Each refusal writes its alert (invariant 8), so this walk takes longer than the default test timeout.
+  it('a role outside PERMISSIONS[permission] gets 403 forbidden; a role inside it is let through', {
+    timeout: 120_000,
+  }, async () => {
     for (const route of api) {
       if (route.access.auth !== 'staff') continue
       const permission = route.access.permission
@@ -122,6 +125,8 @@ describe('with a session of each role', () => {
         } else {
           expect(res.statusCode, what).toBe(403)
           expect(res.json()).toMatchObject({ code: 'forbidden', details: { action: permission } })
+          // Invariant 8: the refusal left an alert naming the caller.
+          expect(res.json().details.alert_id, what).toEqual(expect.any(String))
         }
       }
       coveredRoles.add(key(route))

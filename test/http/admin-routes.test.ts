@@ -1,9 +1,9 @@
 // Administration over HTTP: shops, staff accounts and machine clients, created by an admin, audited, and never
 // handing out a password, a hash or (after the one response that carries it) a client secret.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { bootstrapAdmin, createShop, createStaff } from '../../src/access/administration.ts'
 import { runCommand } from '../../src/audit/run-command.ts'
 import { ForbiddenError } from '../../src/domain/errors.ts'
+import { bootstrapAdmin, createShop, createStaff } from '../../src/staff/administration.ts'
 import { openTestApp, type TestApp } from '../helpers/app.ts'
 import { makeShop, makeStaff, SYSTEM, type TestStaff } from '../helpers/factories.ts'
 import { auth, envelopeOf } from './support.ts'
@@ -182,12 +182,12 @@ describe('machine clients', () => {
     const res = await post('/api/v1/machine-clients', {
       id,
       name: 'Charging system',
-      scopes: ['activity:ingest', 'partner:sim-swap'],
+      scopes: ['activity:ingest', 'sim-swap:check'],
     })
     expect(res.statusCode, res.body).toBe(201)
     expect(res.headers['cache-control']).toBe('no-store')
     const created = res.json()
-    expect(created).toMatchObject({ id, name: 'Charging system', scopes: ['activity:ingest', 'partner:sim-swap'] })
+    expect(created).toMatchObject({ id, name: 'Charging system', scopes: ['activity:ingest', 'sim-swap:check'] })
     expect(created.client_secret).toMatch(/^ngc_[A-Za-z0-9_-]{43}$/)
 
     const token = await t.server.inject({
@@ -196,7 +196,7 @@ describe('machine clients', () => {
       payload: { grant_type: 'client_credentials', client_id: id, client_secret: created.client_secret },
     })
     expect(token.statusCode, token.body).toBe(200)
-    expect(token.json().scope).toBe('activity:ingest partner:sim-swap')
+    expect(token.json().scope).toBe('activity:ingest sim-swap:check')
 
     for (const who of [admin, compliance]) {
       const list = await get('/api/v1/machine-clients', who.token)
@@ -205,7 +205,7 @@ describe('machine clients', () => {
       expect(mine).toEqual({
         id,
         name: 'Charging system',
-        scopes: ['activity:ingest', 'partner:sim-swap'],
+        scopes: ['activity:ingest', 'sim-swap:check'],
         status: 'active',
         created_at: expect.any(String),
       })
@@ -221,9 +221,9 @@ describe('machine clients', () => {
   it.each([
     [{ id: 'bank', name: 'Bank', scopes: ['admin'] }, 'scopes.0'],
     [{ id: 'bank', name: 'Bank', scopes: [] }, 'scopes'],
-    [{ id: 'Bank Of X', name: 'Bank', scopes: ['partner:sim-swap'] }, 'id'],
-    [{ id: 'bank', scopes: ['partner:sim-swap'] }, 'name'],
-    [{ id: 'bank', name: 'Bank', scopes: ['partner:sim-swap'], secret: 'mine' }, 'secret'],
+    [{ id: 'Bank Of X', name: 'Bank', scopes: ['sim-swap:check'] }, 'id'],
+    [{ id: 'bank', scopes: ['sim-swap:check'] }, 'name'],
+    [{ id: 'bank', name: 'Bank', scopes: ['sim-swap:check'], secret: 'mine' }, 'secret'],
   ])('refuses %j with a 400 naming %s', async (payload, field) => {
     const res = await post('/api/v1/machine-clients', payload)
     expect(res.statusCode, res.body).toBe(400)

@@ -10,6 +10,7 @@ import { sellNumber } from '../../src/inventory/sales.ts'
 import { recordMo } from '../../src/sms/mo.ts'
 import { openTestApp, type TestApp } from '../helpers/app.ts'
 import { makeRange, makeSims, makeStaff, newSubscriber, SYSTEM, type TestStaff } from '../helpers/factories.ts'
+import { actAsOwnerInThisTransaction } from '../helpers/owner-fixture.ts'
 import { type HeldNumber, sellTo, withdrawForInactivity } from '../helpers/reclaim-fixtures.ts'
 import { FakeTransport, queueTestNotice } from '../helpers/sms.ts'
 import { auth, extraSession } from './support.ts'
@@ -51,7 +52,14 @@ async function verifyCurrentHolder(agent: TestStaff) {
   return res.json() as { id: string; expires_at: string }
 }
 
-/** What nobody without the account in view may find anywhere in an answer. */
+/** The text with its UUIDs and long hex strings (event ids, hashes) replaced. */
+const withoutIds = (text: string) => text.replace(/[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}|[0-9a-f]{32,}/gi, '<id>')
+
+/**
+ * What nobody without the account in view may find anywhere in an answer. The short fragments (the last digits
+ * of a document or an alternate contact) are looked for outside the answer's random identifiers and hashes, where
+ * four digits turn up by chance (an event id once held `0003`); the whole identifiers are looked for everywhere.
+ */
 function expectNoAccountData(text: string) {
   for (const secret of [
     former.iccid,
@@ -62,16 +70,20 @@ function expectNoAccountData(text: string) {
     current.custodyId,
     'Dara',
     'Bopha',
-    ALT_FORMER.slice(-6),
-    ALT_CURRENT.slice(-6),
-    former.subscriber.kyc_doc_number.slice(-4),
-    current.docNumber.slice(-4),
     notes.formerBody,
     notes.currentBody,
     'hello dara',
     'hello bopha',
   ])
     expect(text, `leaks ${secret}`).not.toContain(secret)
+  const readable = withoutIds(text)
+  for (const fragment of [
+    ALT_FORMER.slice(-6),
+    ALT_CURRENT.slice(-6),
+    former.subscriber.kyc_doc_number.slice(-4),
+    current.docNumber.slice(-4),
+  ])
+    expect(readable, `leaks ${fragment}`).not.toContain(fragment)
 }
 
 beforeAll(async () => {
@@ -99,6 +111,8 @@ beforeAll(async () => {
   await withdrawForInactivity(t.app, former)
   t.clock.advance(HOUR)
   await runCommand(t.app.deps, SYSTEM, async (ctx) => {
+    // Owner-connection fixture: aged out early, before the floor migration 031 holds the application role to.
+    await actAsOwnerInThisTransaction(ctx.tx)
     await ctx.tx
       .updateTable('numbers')
       .set({ state: 'available', state_changed_at: ctx.now })
@@ -200,18 +214,22 @@ describe('an agent without a customer session for the holder', () => {
     expectNoAccountData(res.body)
   })
 
-  it('sees on a SIM’s page the number it serves masked, and the lookup names only what was typed', async () => {
+  it('finds no page for a SIM that serves or served a holder (issue 9 item 8), nor the SIM in the lookup box', async () => {
     const agent = await makeStaff(t.app, ['agent'])
     for (const iccid of [current.iccid, former.iccid]) {
+      // The same answer as for a SIM that does not exist: nothing to match a held number to its SIM.
       const res = await simOf(agent, iccid)
-      expect(res.statusCode, res.body).toBe(200)
-      expect(res.json().bindings).toEqual([
-        expect.objectContaining({ msisdn: `+855*****${msisdn.slice(-3)}`, custody_id: null, withheld: true }),
-      ])
-      expect(res.body).not.toContain(msisdn)
+      expect(res.statusCode, res.body).toBe(404)
+      expect(res.json()).toMatchObject({ code: 'not_found' })
+    }
+    for (const state of ['bound', 'deactivated', '']) {
+      const listed = await get(`/api/v1/sims?limit=500${state ? `&state=${state}` : ''}`, agent.token)
+      expect(listed.statusCode).toBe(200)
+      expect(listed.body).not.toContain(current.iccid)
+      expect(listed.body).not.toContain(former.iccid)
     }
     const lookup = await get(`/api/v1/lookup?q=${current.iccid}`, agent.token)
-    expect(lookup.json()).toEqual({ kind: 'sim', id: current.iccid })
+    expect(lookup.statusCode).toBe(404)
     const byNumber = await get(`/api/v1/lookup?q=${encodeURIComponent(msisdn)}`, agent.token)
     expect(byNumber.json()).toEqual({ kind: 'number', id: msisdn })
   })
@@ -252,7 +270,11 @@ describe('an agent without a customer session for the holder', () => {
     expect(res.json().account.message).toMatch(/not shown to your role/)
     expectNoAccountData(res.body)
     expectNoAccountData((await noticesOf(manager)).body)
-    expect((await simOf(manager, current.iccid)).json().bindings[0].withheld).toBe(true)
+    // The manager runs the stock: the SIM, but nothing of the number it serves — no digits, no start.
+    const sim = await simOf(manager, current.iccid)
+    expect(sim.json().bindings).toEqual([
+      expect.objectContaining({ msisdn: 'withheld', custody_id: null, started_at: null, withheld: true }),
+    ])
   })
 })
 
@@ -289,8 +311,9 @@ describe('an agent inside a customer session for the current holder', () => {
     const sold = page.history.filter((h: { action: string }) => h.action === 'number.sold')
     expect(sold.map((h: { details_withheld: boolean }) => h.details_withheld)).toEqual([false, true])
     expect(JSON.stringify(sold[0])).toContain(current.iccid)
-    for (const leak of [former.iccid, former.subscriberId, 'Dara', ALT_FORMER.slice(-6)])
+    for (const leak of [former.iccid, former.subscriberId, 'Dara'])
       expect(res.body, `leaks ${leak}`).not.toContain(leak)
+    expect(withoutIds(res.body)).not.toContain(ALT_FORMER.slice(-6))
 
     const notices = (await noticesOf(agent)).json()
     expect(notices.account_view).toBe('holder')
@@ -310,7 +333,10 @@ describe('an agent inside a customer session for the current holder', () => {
     expect((await simOf(agent, current.iccid)).json().bindings).toEqual([
       expect.objectContaining({ msisdn, custody_id: current.custodyId, withheld: false }),
     ])
-    expect((await simOf(agent, former.iccid)).json().bindings[0]).toMatchObject({ withheld: true, custody_id: null })
+    const listed = (await get('/api/v1/sims?state=bound&limit=500', agent.token)).json().items
+    expect(listed.map((x: { iccid: string }) => x.iccid)).toContain(current.iccid)
+    // The former holder did not authenticate: their SIM stays out of sight.
+    expect((await simOf(agent, former.iccid)).statusCode).toBe(404)
   })
 
   it('loses the view when the session is closed or runs out', async () => {

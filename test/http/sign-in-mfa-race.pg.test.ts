@@ -1,5 +1,6 @@
 // One TOTP code sent into several waiting sessions at once. PostgreSQL only (PGlite has one connection, so nothing
-// races there): the step a code belongs to moves forward in one guarded UPDATE, so exactly one session is signed in.
+// races there): the step a code belongs to moves forward in one guarded UPDATE, so exactly one session is signed in,
+// and the replays it refuses are not counted as guesses in the sign-in throttle.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { base32Decode, totp } from '../../src/access/totp.ts'
 import { openTestApp, type TestApp } from '../helpers/app.ts'
@@ -44,5 +45,11 @@ describe('a replayed code in parallel (PostgreSQL)', () => {
       .where('mfa', '=', 'verified')
       .execute()
     expect(signedIn).toHaveLength(1)
+    const pair = await t.app.db
+      .selectFrom('sign_in_pairs')
+      .select(['failures', 'pending'])
+      .where('username', '=', staff.username)
+      .executeTakeFirstOrThrow()
+    expect(pair).toEqual({ failures: 0, pending: 0 })
   })
 })

@@ -1,7 +1,8 @@
-// TOTP MFA over HTTP: enrolment at first sign-in, a session that can do nothing until its code, replay refused,
-// codes counted in the sign-in throttle, every step audited, and the authenticator following real time while the
-// demo clock moves.
+// TOTP MFA over HTTP: enrolment at first sign-in, a session that can do nothing until its code, replay refused
+// (and not counted), wrong codes counted in the sign-in throttle, every step audited, and the authenticator
+// following real time while the demo clock moves.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { PAIR_ATTEMPTS } from '../../src/access/sign-in.ts'
 import { base32Decode, TOTP_STEP_SECONDS, totp } from '../../src/access/totp.ts'
 import type { TestApp } from '../helpers/app.ts'
 import { createStaffAccount, makeShop, makeStaff, TEST_TOTP_SECRET } from '../helpers/factories.ts'
@@ -116,16 +117,25 @@ describe('every later sign-in of a supervisor', () => {
     expect(next.statusCode, next.body).toBe(200)
   })
 
-  it('counts wrong codes in the sign-in throttle: the fifth attempt locks, ends the waiting session and alerts', async () => {
+  it('counts wrong codes on the sign-in throttle, replayed ones not: the fifth wrong code locks, ends the waiting session and alerts', async () => {
     const staff = await makeStaff(t.app, ['compliance_officer'])
     t.clock.advance(STEP)
+    const used = codeNow()
+    const first = (await signIn(staff.username, 'test-password-1')).json().token as string
+    expect((await mfa(first, used)).statusCode).toBe(200)
     const pending = (await signIn(staff.username, 'test-password-1')).json().token as string
-    // The password took one of the five attempts; three wrong codes leave one.
-    for (let i = 0; i < 3; i++) expect((await mfa(pending, '000000')).statusCode).toBe(401)
+    // A replayed code (a double submit) was right once: refused, recorded, not counted as a guess.
+    for (let i = 0; i < 3; i++) {
+      const replay = await mfa(pending, used)
+      expect(replay.statusCode).toBe(401)
+      expect(replay.json()).toMatchObject({ details: { reason: 'replayed_code' } })
+    }
+    // Neither right password took a slot; four wrong codes leave one.
+    for (let i = 0; i < PAIR_ATTEMPTS - 1; i++) expect((await mfa(pending, '000000')).statusCode).toBe(401)
     const locking = await mfa(pending, '000000')
     expect(locking.statusCode).toBe(429)
-    expect(locking.json()).toMatchObject({ code: 'sign_in_locked' })
-    // The waiting session is over, and the right password is refused while the lock lasts.
+    expect(locking.json()).toMatchObject({ code: 'sign_in_locked', details: { scope: 'address' } })
+    // The waiting session is over, and the right password from this address is refused while the lock lasts.
     expect((await get('/api/v1/auth/me', pending)).statusCode).toBe(401)
     expect((await signIn(staff.username, 'test-password-1')).statusCode).toBe(429)
     const alerts = await t.app.db
@@ -136,6 +146,11 @@ describe('every later sign-in of a supervisor', () => {
       .execute()
     expect(alerts).toHaveLength(1)
     expect(alerts[0].attempt).toMatchObject({ stage: 'mfa', username: staff.username })
+    const failed = (await leaves('session.mfa_failed')).filter((e) => e.data?.staff_id === staff.id)
+    expect(failed.map((e) => e.data?.reason)).toEqual([
+      ...Array(3).fill('replayed_code'),
+      ...Array(PAIR_ATTEMPTS).fill('wrong_code'),
+    ])
   })
 
   it('a session whose role needs MFA but never did it is refused (a supervisor without MFA cannot use it)', async () => {

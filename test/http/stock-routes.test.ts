@@ -126,10 +126,10 @@ describe('SIM stock', () => {
     const res = await post('/api/v1/sims/import', { csv: `iccid,imsi\n${csv(8985507000000000000n, 3)}\n` })
     expect(res.statusCode, res.body).toBe(200)
     expect(res.json()).toMatchObject({ imported: 3, input_sha256: expect.stringMatching(/^[0-9a-f]{64}$/) })
-    const sim = await get('/api/v1/sims/8985507000000000001')
+    const sim = await get('/api/v1/sims/8985507000000000001', inventory.token)
     expect(sim.statusCode).toBe(200)
     expect(sim.json()).toMatchObject({ iccid: '8985507000000000001', state: 'in_stock', shop_id: null, bindings: [] })
-    const listed = await get('/api/v1/sims?state=in_stock&limit=500')
+    const listed = await get('/api/v1/sims?state=in_stock&limit=500', inventory.token)
     expect(listed.json().items.map((s: { iccid: string }) => s.iccid)).toContain('8985507000000000002')
   })
 
@@ -162,11 +162,11 @@ describe('SIM stock', () => {
   it('allocates stock to a shop and refuses more than there is with 409 not_enough_stock', async () => {
     const shop = await makeShop(t.app)
     await post('/api/v1/sims/import', { csv: csv(8985507300000000000n, 2) })
-    const inStock = (await get('/api/v1/sims?state=in_stock&limit=500')).json().items.length
+    const inStock = (await get('/api/v1/sims?state=in_stock&limit=500', inventory.token)).json().items.length
     const res = await post('/api/v1/sims/allocate', { shop_id: shop, count: 2 })
     expect(res.statusCode, res.body).toBe(200)
     expect(res.json()).toEqual({ allocated: 2, shop_id: shop })
-    const mine = await get(`/api/v1/sims?shop_id=${shop}`)
+    const mine = await get(`/api/v1/sims?shop_id=${shop}`, inventory.token)
     expect(mine.json().items).toHaveLength(2)
     const tooMany = await post('/api/v1/sims/allocate', { shop_id: shop, count: inStock })
     expect(tooMany.statusCode).toBe(409)
@@ -174,7 +174,7 @@ describe('SIM stock', () => {
       code: 'not_enough_stock',
       details: { in_stock: inStock - 2, asked: inStock },
     })
-    expect((await get(`/api/v1/sims?shop_id=${shop}`)).json().items).toHaveLength(2)
+    expect((await get(`/api/v1/sims?shop_id=${shop}`, inventory.token)).json().items).toHaveLength(2)
   })
 
   it('answers 404 for an unknown shop and 400 for a bad count', async () => {
@@ -214,14 +214,15 @@ describe('SIM stock', () => {
 describe('lookup, subscribers, stats and shops', () => {
   it('finds a number, a SIM and a subscriber, and answers 404 for anything else', async () => {
     const { msisdn, iccid, sale } = await makeActiveNumber(t.app)
-    const cases: [string, object][] = [
+    // A bound SIM is its holder's account (invariant 10): the inventory manager, who sees all stock, finds it.
+    const cases: [string, object, string?][] = [
       [msisdn, { kind: 'number', id: msisdn }],
       [msisdn.slice(1), { kind: 'number', id: msisdn }],
-      [iccid, { kind: 'sim', id: iccid }],
+      [iccid, { kind: 'sim', id: iccid }, inventory.token],
       [sale.subscriber_id.toUpperCase(), { kind: 'subscriber', id: sale.subscriber_id }],
     ]
-    for (const [q, found] of cases) {
-      const res = await get(`/api/v1/lookup?q=${encodeURIComponent(q)}`)
+    for (const [q, found, token] of cases) {
+      const res = await get(`/api/v1/lookup?q=${encodeURIComponent(q)}`, token)
       expect(res.statusCode, q).toBe(200)
       expect(res.json()).toEqual(found)
     }

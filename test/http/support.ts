@@ -2,12 +2,12 @@
 // extra sessions and staff suspension.
 import { randomUUID } from 'node:crypto'
 import { hashPassword, hashToken, newToken } from '../../src/access/secrets.ts'
-import { suspendStaff as suspendStaffCommand } from '../../src/access/suspension.ts'
 import type { App } from '../../src/app.ts'
 import { runCommand } from '../../src/audit/run-command.ts'
 import type { Config } from '../../src/config.ts'
 import type { MovableClock } from '../../src/domain/clock.ts'
 import type { Role } from '../../src/domain/roles.ts'
+import { suspendStaff as suspendStaffCommand } from '../../src/staff/suspension.ts'
 import { openTestApp, type TestApp } from '../helpers/app.ts'
 import { createStaffAccount, SYSTEM } from '../helpers/factories.ts'
 
@@ -29,6 +29,7 @@ export const PARAM_VALUES: Record<string, string> = {
   event_id: '5d7c1e0a-2b3f-4c6d-8e9f-0a1b2c3d4e5f',
   source: 'charging',
   kind: 'transfer',
+  subscriptionId: '3f2a1b4c-5d6e-4f70-8a9b-0c1d2e3f4a5b',
 }
 
 export function fillParams(url: string, values: Record<string, string> = PARAM_VALUES): string {
@@ -73,7 +74,7 @@ export async function extraSession(app: App, staffId: string): Promise<{ id: str
   return { id, token }
 }
 
-/** Suspends a staff member through the access feature's command, as numguard itself (src/access/suspension.ts). */
+/** Suspends a staff member through the staff feature's command, as numguard itself (src/staff/suspension.ts). */
 export async function suspendStaff(app: App, staffId: string, reason = 'suspended by a test'): Promise<void> {
   await runCommand(app.deps, SYSTEM, (ctx) => suspendStaffCommand(ctx, staffId, { reason }))
 }

@@ -8,6 +8,7 @@ import { sql } from 'kysely'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { generateSignerKey } from '../../src/audit/tlog/keys.ts'
+import { describeFailure } from '../../src/cli/errors.ts'
 import { loadConfig } from '../../src/config.ts'
 import { openDatabase } from '../../src/db/handle.ts'
 import { APP_ROLE } from '../../src/db/migrate.ts'
@@ -22,6 +23,10 @@ const roles = {
   login: `ng_login_${tag}`, // member of numguard_app only: what production wants
   sneaky: `ng_sneaky_${tag}`, // member of numguard_app and of the owner: could SET ROLE to the owner
   outsider: `ng_outsider_${tag}`, // not a member of numguard_app at all
+  creator: `ng_creator_${tag}`, // member of numguard_app only, but CREATEROLE: could grant itself the owner
+  writer: `ng_writer_${tag}`, // member of numguard_app and of pg_write_all_data
+  group: `ng_group_${tag}`, // a group role that is a member of pg_read_all_data
+  grouped: `ng_grouped_${tag}`, // member of numguard_app and, through the group, of pg_read_all_data
 }
 
 /** The URL of `role` on the test server, in the test schema (search_path through the startup options). */
@@ -55,6 +60,7 @@ const production = (databaseUrl: string) =>
     NUMGUARD_KYC_KEY: 'k'.repeat(40),
     SMPP_URL: 'smpp://numguard:secret@smsc.example:2775', // configured only: openApp does not bind without { sms }
     NUMGUARD_LOG_KEY_FILE: logKeyFile,
+    NUMGUARD_LOG_ORIGIN: 'operator.example/log', // the origin the key was made for: the signer refuses another
     LOG_LEVEL: 'warn',
   })
 
@@ -67,6 +73,10 @@ beforeAll(async () => {
     `CREATE ROLE ${roles.login} LOGIN PASSWORD '${PASSWORD}' IN ROLE ${APP_ROLE}`,
     `CREATE ROLE ${roles.sneaky} LOGIN PASSWORD '${PASSWORD}' IN ROLE ${APP_ROLE}, ${roles.owner}`,
     `CREATE ROLE ${roles.outsider} LOGIN PASSWORD '${PASSWORD}'`,
+    `CREATE ROLE ${roles.creator} LOGIN CREATEROLE PASSWORD '${PASSWORD}' IN ROLE ${APP_ROLE}`,
+    `CREATE ROLE ${roles.writer} LOGIN PASSWORD '${PASSWORD}' IN ROLE ${APP_ROLE}, pg_write_all_data`,
+    `CREATE ROLE ${roles.group} NOLOGIN IN ROLE pg_read_all_data`,
+    `CREATE ROLE ${roles.grouped} LOGIN PASSWORD '${PASSWORD}' IN ROLE ${APP_ROLE}, ${roles.group}`,
     `CREATE SCHEMA "${schema}" AUTHORIZATION ${roles.owner}`,
   ])
   // The first start migrates as MIGRATION_DATABASE_URL (the owner) and then serves as the plain login.
@@ -115,6 +125,54 @@ describe('production logins', () => {
     const refused = openApp(production(urlOf(roles.sneaky)))
     await expect(refused).rejects.toBeInstanceOf(StartupRefusedError)
     await expect(refused).rejects.toThrow(/or a member of it, which could RESET ROLE/)
+  })
+
+  it('refuses the owner as DATABASE_URL (not even a member of numguard_app) in one line, not as a bug', async () => {
+    const err = await openApp({ ...production(urlOf(roles.owner)), migrationDatabaseUrl: undefined }).catch((e) => e)
+    expect(err).toBeInstanceOf(StartupRefusedError)
+    const { text, bug } = describeFailure(err)
+    expect(bug).toBe(false)
+    expect(text).not.toContain('\n')
+    expect(text).toMatch(
+      new RegExp(`^numguard: numguard refuses to start: DATABASE_URL logs in as the schema owner ${roles.owner}`),
+    )
+  })
+
+  it('refuses a login with CREATEROLE, naming the attribute', async () => {
+    const refused = openApp(production(urlOf(roles.creator)))
+    await expect(refused).rejects.toBeInstanceOf(StartupRefusedError)
+    await expect(refused).rejects.toThrow(new RegExp(`${roles.creator}, which has CREATEROLE;.*NOCREATEROLE`))
+  })
+
+  it('refuses a login that is also a member of pg_write_all_data, naming the membership', async () => {
+    const refused = openApp(production(urlOf(roles.writer)))
+    await expect(refused).rejects.toBeInstanceOf(StartupRefusedError)
+    await expect(refused).rejects.toThrow(
+      new RegExp(
+        `${roles.writer}, which is a member of pg_write_all_data, .*REVOKE pg_write_all_data FROM ${roles.writer}`,
+      ),
+    )
+  })
+
+  it('refuses a membership inherited through another role, naming the chain', async () => {
+    const refused = openApp(production(urlOf(roles.grouped)))
+    await expect(refused).rejects.toThrow(
+      new RegExp(
+        `member of ${roles.group},.*member of pg_read_all_data \\(through ${roles.group}\\).*REVOKE pg_read_all_data FROM ${roles.group}`,
+        's',
+      ),
+    )
+  })
+
+  it('refuses each attribute beyond LOGIN: CREATEDB, REPLICATION, BYPASSRLS', async () => {
+    await asSuperuser([`ALTER ROLE ${roles.login} CREATEDB REPLICATION BYPASSRLS`])
+    try {
+      await expect(openApp(production(urlOf(roles.login)))).rejects.toThrow(
+        /which has CREATEDB, REPLICATION, BYPASSRLS;.*NOCREATEDB NOREPLICATION NOBYPASSRLS/,
+      )
+    } finally {
+      await asSuperuser([`ALTER ROLE ${roles.login} NOCREATEDB NOREPLICATION NOBYPASSRLS`])
+    }
   })
 
   it('refuses a superuser login before anything else', async () => {

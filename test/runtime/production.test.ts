@@ -12,6 +12,7 @@ import { buildServer } from '../../src/http/server.ts'
 import { openApp, refuseDemoAccounts, StartupRefusedError } from '../../src/runtime.ts'
 import { openTestApp, type TestApp } from '../helpers/app.ts'
 import { makeStaff, SYSTEM } from '../helpers/factories.ts'
+import { actAsOwnerInThisTransaction } from '../helpers/owner-fixture.ts'
 
 const secretKey = 'k'.repeat(40)
 /** A log signing key of the operator's own (the audit log's; the demo key is refused). */
@@ -69,6 +70,7 @@ describe('a database with demo accounts, and the demo clock', () => {
     await expect(refuseDemoAccounts(t.database)).resolves.toBeUndefined()
     const staff = await makeStaff(t.app, ['auditor'])
     await runCommand(t.app.deps, SYSTEM, async (ctx) => {
+      await actAsOwnerInThisTransaction(ctx.tx) // the demo mark never changes for the application role (037)
       await ctx.tx.updateTable('staff').set({ is_demo: true }).where('id', '=', staff.id).execute()
       return audited(null, [
         await recordAudit(ctx, { action: 'staff.created', after: { staff_id: staff.id, is_demo: true } }),

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { executeDueRequests } from '../../src/changes/due.ts'
 import { latestSimSwap } from '../../src/changes/swap-history.ts'
 import type { TestApp } from '../helpers/app.ts'
-import { makeActiveNumber, makeSims, makeStaff, newSubscriber, type TestStaff } from '../helpers/factories.ts'
+import { makeAuthenticatedNumber } from '../helpers/customer-session.ts'
+import { makeSims, makeStaff, newSubscriber, type TestStaff } from '../helpers/factories.ts'
 import { signInAgain } from '../helpers/reclaim-fixtures.ts'
 import { codeOnPhone, HOUR, http, num, openConsentApp, phone, reply } from './consent-harness.ts'
 
@@ -46,7 +47,7 @@ const actions = async (msisdn: string) =>
 
 describe('a transfer with both holders’ consent', () => {
   it('executes 24 h after the request and moves custody to the new holder with a new SIM', async () => {
-    const { msisdn, sale, iccid: oldIccid } = await makeActiveNumber(t.app, { agent })
+    const { msisdn, sale, iccid: oldIccid } = await makeAuthenticatedNumber(t, agent)
     const [iccid] = await makeSims(t.app, agent.shopId as string, 1)
     const filed = await api.post(agent, `${num(msisdn)}/transfer`, { iccid, new_subscriber: newSubscriber() })
     expect(filed.statusCode, filed.body).toBe(200)
@@ -97,7 +98,7 @@ describe('a transfer with both holders’ consent', () => {
 
 describe('SIM swaps', () => {
   it('with the SIM: executes as soon as the holder replies YES, and is kept in the swap history', async () => {
-    const { msisdn, iccid: oldIccid } = await makeActiveNumber(t.app, { agent })
+    const { msisdn, iccid: oldIccid } = await makeAuthenticatedNumber(t, agent)
     const [iccid] = await makeSims(t.app, agent.shopId as string, 1)
     const filed = await api.post(agent, `${num(msisdn)}/sim-swap`, { iccid })
     expect(filed.json()).toMatchObject({ status: 'pending', assigned_to: null })
@@ -107,7 +108,7 @@ describe('SIM swaps', () => {
     const history = await api.get(supervisor, `${num(msisdn)}/sim-swaps`)
     expect(history.json().items).toMatchObject([{ kind: 'sim_swap', old_iccid: oldIccid, new_iccid: iccid }])
     // An agent outside a customer session sees that and when the SIM changed, not which SIMs (invariant 10).
-    const masked = await api.get(agent, `${num(msisdn)}/sim-swaps`)
+    const masked = await api.get(await makeStaff(t.app, ['agent']), `${num(msisdn)}/sim-swaps`)
     expect(masked.json().items).toMatchObject([{ kind: 'sim_swap', old_iccid: null, new_iccid: null, withheld: true }])
     const latest = await latestSimSwap(t.app.db, msisdn)
     expect(latest.latestSwap?.request_id).toBe(filed.json().id)
@@ -116,7 +117,7 @@ describe('SIM swaps', () => {
   })
 
   it('lost SIM: ID in the shop, other-shop approval, notices to number and alternate contact, 24 h wait', async () => {
-    const { msisdn, subscriber, iccid: oldIccid } = await makeActiveNumber(t.app, { agent })
+    const { msisdn, subscriber, iccid: oldIccid } = await makeAuthenticatedNumber(t, agent)
     await t.app.db
       .updateTable('subscribers')
       .set({ alt_contact: '+85592555111' })
@@ -148,7 +149,7 @@ describe('SIM swaps', () => {
   })
 
   it('LOCK is on at once; UNLOCK takes effect 24 h later, with a notice', async () => {
-    const { msisdn } = await makeActiveNumber(t.app, { agent })
+    const { msisdn } = await makeAuthenticatedNumber(t, agent)
     await reply(t, msisdn, 'LOCK')
     expect((await api.get(agent, `${num(msisdn)}/swap-lock`)).json()).toMatchObject({ locked: true, unlocks_at: null })
     expect((await reply(t, msisdn, 'UNLOCK')).outcome).toBe('unlock_requested')
@@ -166,7 +167,7 @@ describe('SIM swaps', () => {
 
 describe('the holder’s own changes', () => {
   it('termination: YES, then 24 h later the number ages and the disconnection is registered', async () => {
-    const { msisdn, sale } = await makeActiveNumber(t.app, { agent })
+    const { msisdn, sale } = await makeAuthenticatedNumber(t, agent)
     const filed = await api.post(agent, `${num(msisdn)}/termination`, {})
     expect(filed.statusCode, filed.body).toBe(200)
     await reply(t, msisdn, `YES ${await codeOnPhone(t, msisdn)}`)
@@ -186,7 +187,7 @@ describe('the holder’s own changes', () => {
   })
 
   it('KYC change: YES and an other-shop approval; ID-only authentication is then refused for 30 days', async () => {
-    const { msisdn, sale } = await makeActiveNumber(t.app, { agent })
+    const { msisdn, sale } = await makeAuthenticatedNumber(t, agent)
     const filed = await api.post(agent, `${num(msisdn)}/kyc-change`, {
       kyc_doc_kind: 'passport',
       kyc_doc_number: 'N1234567',
@@ -213,7 +214,7 @@ describe('the holder’s own changes', () => {
   })
 
   it('legal order with notice: SMS to the holder, another compliance officer approves, 7 days’ wait', async () => {
-    const { msisdn, sale } = await makeActiveNumber(t.app, { agent })
+    const { msisdn, sale } = await makeAuthenticatedNumber(t, agent)
     const order_sha256 = createHash('sha256').update('court order 42').digest('hex')
     const own = await api.post(agent, `${num(msisdn)}/legal-order`, {
       order_reference: 'X',
@@ -244,7 +245,7 @@ describe('the holder’s own changes', () => {
   })
 
   it('legal order that forbids notice: no SMS and no wait', async () => {
-    const { msisdn } = await makeActiveNumber(t.app, { agent })
+    const { msisdn } = await makeAuthenticatedNumber(t, agent)
     const before = (await phone(t, msisdn)).length
     const filed = await api.post(compliance, `${num(msisdn)}/legal-order`, {
       order_reference: 'Secret 7',

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto'
 import { sql } from 'kysely'
 import { describe, expect, it } from 'vitest'
-import { g, heldNumber, newRequest, run, setUpGuardDatabase } from '../../src/db/guards-fixtures.ts'
+import { g, heldNumber, newRequest, run, setUpGuardDatabase, storedCodeReply } from '../../src/db/guards-fixtures.ts'
 
 setUpGuardDatabase()
 
@@ -19,7 +19,7 @@ describe('consent kinds', () => {
     await expect(execute(id)).rejects.toMatchObject({ code: 'NG007' })
     await consent(id, 'new_holder', 'id_check', { staff_id: g.staffId })
     await expect(execute(id)).rejects.toMatchObject({ code: 'NG007' })
-    await consent(id, 'holder', 'mo_code', { mo_id: randomUUID(), from: msisdn })
+    await consent(id, 'holder', 'mo_code', await storedCodeReply(id, msisdn))
     await execute(id)
     const { rows } = await sql<{ status: string }>`SELECT status FROM requests WHERE id = ${id}`.execute(g.db)
     expect(rows[0].status).toBe('executed')
@@ -41,7 +41,7 @@ describe('consent kinds', () => {
     const id = await newRequest(msisdn, 'sim_swap', 'pending')
     const approveIt = sql`UPDATE requests SET status = 'approved', decided_at = now() WHERE id = ${id}`
     await expect(run(approveIt)).rejects.toMatchObject({ code: 'NG007' })
-    await consent(id, 'holder', 'mo_code', { mo_id: randomUUID(), from: msisdn })
+    await consent(id, 'holder', 'mo_code', await storedCodeReply(id, msisdn))
     await run(approveIt)
     // The application role may not even try: no UPDATE grant on recorded consents (and a trigger behind that).
     await expect(
@@ -59,10 +59,11 @@ describe('consent kinds', () => {
   it('a consent without its audit record does not commit (NG001)', async () => {
     const { msisdn } = await heldNumber()
     const id = await newRequest(msisdn, 'termination', 'pending')
+    const evidence = await storedCodeReply(id, msisdn)
     await expect(
       run(
         sql`INSERT INTO request_consents (id, request_id, party, method, recorded_at, evidence)
-            VALUES (${randomUUID()}, ${id}, 'holder', 'mo_code', now(), ${JSON.stringify({ mo_id: 'x', from: msisdn })})`,
+            VALUES (${randomUUID()}, ${id}, 'holder', 'mo_code', now(), ${JSON.stringify(evidence)})`,
         { audit: false },
       ),
     ).rejects.toMatchObject({ code: 'NG001' })

@@ -2,7 +2,8 @@
 // state of the holder's code — never the code itself.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { TestApp } from '../helpers/app.ts'
-import { makeActiveNumber, makeSims, makeStaff, newSubscriber, type TestStaff } from '../helpers/factories.ts'
+import { makeAuthenticatedNumber } from '../helpers/customer-session.ts'
+import { makeSims, makeStaff, newSubscriber, type TestStaff } from '../helpers/factories.ts'
 import { codeOnPhone, http, num, openConsentApp, reply } from './consent-harness.ts'
 
 let t: TestApp
@@ -19,7 +20,7 @@ afterAll(() => t.close())
 
 describe('a request’s consents', () => {
   it('show what is recorded and what is outstanding, and the code only as a state', async () => {
-    const { msisdn } = await makeActiveNumber(t.app, { agent })
+    const { msisdn } = await makeAuthenticatedNumber(t, agent)
     const [iccid] = await makeSims(t.app, agent.shopId as string, 1)
     const filed = await api.post(agent, `${num(msisdn)}/transfer`, { iccid, new_subscriber: newSubscriber() })
     expect(filed.statusCode, filed.body).toBe(200)

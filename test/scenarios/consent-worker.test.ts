@@ -6,6 +6,7 @@ import { retryDelayMs } from '../../src/changes/due-failures.ts'
 import { noticeEffectiveUnlocks } from '../../src/changes/swap-unlocks.ts'
 import { runDueWork } from '../../src/worker/loop.ts'
 import type { TestApp } from '../helpers/app.ts'
+import { makeAuthenticatedNumber } from '../helpers/customer-session.ts'
 import { makeActiveNumber, makeSims, makeStaff, newSubscriber, type TestStaff } from '../helpers/factories.ts'
 import { alertsFor, codeOnPhone, HOUR, http, num, openConsentApp, reply } from './consent-harness.ts'
 
@@ -27,7 +28,7 @@ const failureOf = (requestId: string) =>
 
 describe('a due change that keeps failing', () => {
   it('is retried with a growing wait and raises its alert once per reason', async () => {
-    const { msisdn } = await makeActiveNumber(t.app, { agent })
+    const { msisdn } = await makeAuthenticatedNumber(t, agent)
     const [newIccid, swapIccid] = await makeSims(t.app, agent.shopId as string, 2)
     const filed = await api.post(agent, `${num(msisdn)}/transfer`, { iccid: newIccid, new_subscriber: newSubscriber() })
     expect(filed.statusCode, filed.body).toBe(200)
@@ -37,7 +38,7 @@ describe('a due change that keeps failing', () => {
       payload_sha256: request.payload_sha256,
     })
     expect(approved.statusCode, approved.body).toBe(200)
-    // During the transfer's wait the holder swaps their SIM: no transfer within 7 days of a swap.
+    // During the transfer’s wait the holder swaps their SIM: no transfer within 30 days of a swap.
     const swap = await api.post(agent, `${num(msisdn)}/sim-swap`, { iccid: swapIccid })
     expect(swap.statusCode, swap.body).toBe(200)
     expect((await reply(t, msisdn, `YES ${await codeOnPhone(t, msisdn)}`)).outcome).toBe('consent_recorded')

@@ -1,4 +1,4 @@
-// The incident in ../shared/context/incident-article.txt, told over HTTP: an employee tries to hand an active
+// The incident of docs/DOMAIN.md ("The incident it answers"), told over HTTP: an employee tries to hand an active
 // subscriber's number to a new customer. numguard refuses, keeps the holder, and names the employee in an alert.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openTestApp, type TestApp } from '../helpers/app.ts'

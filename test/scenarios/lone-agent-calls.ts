@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto'
 import type { InjectOptions } from 'fastify'
 import { needsHolderCodeConsent, REQUEST_KINDS, REQUEST_TABLE } from '../../src/domain/requests.ts'
 import { hasPermission } from '../../src/domain/roles.ts'
-import type { DeclaredRoute } from '../../src/http/auth.ts'
+import type { DeclaredRoute } from '../../src/platform/route-access.ts'
 import { newSubscriber } from '../helpers/factories.ts'
 import type { Gen } from '../http/fuzz-inputs.ts'
 import { fillParams } from '../http/support.ts'
@@ -98,6 +98,7 @@ const guessDoc = (g: Gen) => g.pick([`KH9${digits(g, 5)}`, `P${digits(g, 7)}`, '
 const fresh = <T>(list: readonly T[], n = 20) => list.slice(-n)
 
 export function pickNumber(world: World, g: Gen): string {
+  if (world.authenticated.length > 0 && g.int(4) === 0) return g.pick(fresh(world.authenticated, 5))
   const r = g.int(100)
   if (r < 45) return g.pick(world.victims).msisdn
   if (r < 60) return g.pick(fresh(world.available))
@@ -109,7 +110,15 @@ export function pickNumber(world: World, g: Gen): string {
 
 /** A phone the agent may send an SMS from: never a holder's (the runner checks again at call time). */
 export function pickPhone(world: World, g: Gen): string {
+  // A number whose SIM the pair put in by a swap answers from their hands (the runner allows just those).
+  if (world.captured.length > 0 && g.int(3) === 0) return g.pick(world.captured)
   return g.int(2) === 0 ? g.pick(world.spare) : `+8551298${digits(g, 5)}`
+}
+
+/** The holder's document when the staff hold a copy of their ID card (that variant only), mostly; else a guess. */
+function docFor(ctx: Ctx): string {
+  const known = ctx.world.knownDocs.get(ctx.params.msisdn ?? '')
+  return known && ctx.g.int(4) > 0 ? known : guessDoc(ctx.g)
 }
 
 function pickIccid(ctx: Ctx): string {
@@ -201,7 +210,7 @@ function valueFor(ctx: Ctx, name: string, schema: Schema, depth: number): unknow
       return pickIccid(ctx)
     case 'kyc_doc_number':
       // Selling another number to the agent's own customer takes that customer's document; nothing else does.
-      return ctx.spec.key.endsWith('/sell') && ctx.customer ? ctx.customer.doc : guessDoc(g)
+      return ctx.spec.key.endsWith('/sell') && ctx.customer ? ctx.customer.doc : docFor(ctx)
     case 'new_holder_doc_number':
       return ctx.customer ? ctx.customer.doc : guessDoc(g)
     case 'document':
@@ -300,14 +309,25 @@ function fromSchema(ctx: Ctx, schema: Schema, depth: number): unknown {
 /** Which pool an `:id` in a path draws from: the first segment after /api/v1 (`requests`, `customer-sessions`…). */
 export const poolOfPath = (url: string) => url.replace(/^\/api\/v1\//, '').split('/')[0]
 
+const DECIDE = /\/requests\/:id\/(approve|reject)$/
+const FILING = /\/numbers\/:msisdn\/(transfer|sim-swap|termination|kyc-change)$/
+
+/** A change is filed inside a customer session (issue 9): half the filings go to a number the agent authenticated. */
+function filesOnAuthenticated(world: World, g: Gen, spec: RouteSpec): string | undefined {
+  if (!FILING.test(spec.key) || world.authenticated.length === 0 || g.int(4) === 0) return undefined
+  return g.pick(fresh(world.authenticated, 5))
+}
+
 export function buildCall(world: World, g: Gen, person: Person, spec: RouteSpec): InjectOptions & { url: string } {
   const names = [...spec.route.url.matchAll(/:(\w+)/g)].map((m) => m[1])
   const params: Record<string, string> = {}
   const ctx: Ctx = { world, g, person, spec, params }
   for (const name of names) {
-    if (name === 'msisdn') params[name] = pickNumber(world, g)
+    if (name === 'msisdn') params[name] = filesOnAuthenticated(world, g, spec) ?? pickNumber(world, g)
     else if (name === 'iccid') params[name] = pickIccid(ctx)
     else if (name === 'source') params[name] = g.pick(['demo-charging', 'charging'])
+    else if (name === 'id' && DECIDE.test(spec.key) && (world.ids.get('decidable') ?? []).length > 0 && g.int(4) > 0)
+      params[name] = g.pick(fresh(world.ids.get('decidable') ?? [], 3)) // a request just filed, with an approver
     else params[name] = pickId(world, g, name === 'id' ? poolOfPath(spec.route.url) : name)
   }
   let url = fillParams(spec.route.url, params)
@@ -318,10 +338,26 @@ export function buildCall(world: World, g: Gen, person: Person, spec: RouteSpec)
   }
   const withBody = ['POST', 'PUT', 'PATCH'].includes(spec.route.method) && spec.body !== undefined
   const token = person.tokens[g.int(10) < 8 ? 0 : g.int(person.tokens.length)]
+  const payload = withBody ? (fromSchema(ctx, spec.body as Schema, 0) as Record<string, unknown>) : undefined
+  // The agent's own customer shows their document at the counter: a customer session on a number the agent sold
+  // opens (changes are filed inside one); a victim's document is only ever guessed — unless the pair holds a copy
+  // of the victims' ID cards (that variant), which opens a session on a victim's number the same way.
+  if (spec.key === 'POST /api/v1/customer-sessions' && payload) {
+    if (world.sold.length > 0 && g.int(2) === 0) payload.msisdn = g.pick(fresh(world.sold))
+    if (world.knownDocs.size > 0 && g.int(3) === 0) payload.msisdn = g.pick(world.victims).msisdn
+    const ownCustomer =
+      typeof payload.msisdn === 'string'
+        ? (world.soldTo.get(payload.msisdn) ?? world.knownDocs.get(payload.msisdn))
+        : undefined
+    if (ownCustomer && g.int(4) > 0) {
+      payload.method = 'id_document'
+      payload.document = ownCustomer
+    }
+  }
   return {
     method: spec.route.method as InjectOptions['method'],
     url,
     headers: spec.route.access.auth === 'staff' && token ? { authorization: `Bearer ${token}` } : {},
-    ...(withBody ? { payload: fromSchema(ctx, spec.body as Schema, 0) as object } : {}),
+    ...(payload ? { payload } : {}),
   }
 }

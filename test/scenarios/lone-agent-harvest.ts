@@ -32,6 +32,8 @@ function walk(world: World, value: unknown, pool: string, depth: number): void {
     const isRequest = typeof o.payload_sha256 === 'string'
     remember(world, isRequest ? 'requests' : pool, o.id)
     if (isRequest) world.hashes.set(o.id, o.payload_sha256 as string)
+    // A request with an assigned approver is one the colluding supervisor can decide.
+    if (isRequest && o.assigned_to) remember(world, 'decidable', o.id)
   }
   for (const [key, v] of Object.entries(o)) {
     if (typeof v === 'string' && UUID.test(v) && key.endsWith('_id')) remember(world, POOL_OF_KEY[key] ?? key, v)

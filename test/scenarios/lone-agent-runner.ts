@@ -5,7 +5,16 @@ import { type Gen, generator } from '../http/fuzz-inputs.ts'
 import { extraSession } from '../http/support.ts'
 import { buildCall, pickWeighted, type RouteSpec, routeSpecs, weightOf } from './lone-agent-calls.ts'
 import { harvest } from './lone-agent-harvest.ts'
-import { flushSms, openWorld, type Person, replenish, snapshot, violations, type World } from './lone-agent-world.ts'
+import {
+  flushSms,
+  openWorld,
+  type Person,
+  refreshCaptured,
+  replenish,
+  snapshot,
+  violations,
+  type World,
+} from './lone-agent-world.ts'
 
 export const SIGN_IN = 'POST /api/v1/auth/sign-in'
 export const REPLY = 'POST /api/v1/demo/sms/reply'
@@ -29,7 +38,7 @@ export interface Finding {
   calls: string[]
 }
 
-export async function openRun(seed: number, options: { colluder: boolean }): Promise<Run> {
+export async function openRun(seed: number, options: { colluder: boolean; knowsDocs?: boolean }): Promise<Run> {
   const world = await openWorld(options)
   const openapi = (await world.t.server.inject({ method: 'GET', url: '/openapi.json' })).json()
   const specs = routeSpecs(world.t.routes, openapi)
@@ -38,12 +47,17 @@ export async function openRun(seed: number, options: { colluder: boolean }): Pro
   return { world, seed, specs, choices, reached: new Map(), outcomes: new Map(), calls: 0, serverErrors: [] }
 }
 
-/** The MO rule of the property: a reply never comes from a number someone holds (or held, while it ages). */
+/**
+ * The MO rule of the property: a reply never comes from a number someone holds (or held, while it ages) — except
+ * from a number whose SIM the pair put in by a swap: that phone is in their hands.
+ */
 async function keepOffHoldersPhones(world: World, body: { from: string }): Promise<void> {
+  const from = normaliseMsisdnInput(body.from, world.app.config.country)
+  if (world.captured.includes(from)) return
   const taken = await world.app.db
     .selectFrom('numbers')
     .select('state')
-    .where('msisdn', '=', normaliseMsisdnInput(body.from, world.app.config.country))
+    .where('msisdn', '=', from)
     .where('state', 'in', ['active', 'suspended', 'aging'])
     .executeTakeFirst()
   if (taken) body.from = '+8551298000001' // in no range: nobody's number
@@ -60,6 +74,7 @@ async function recordSale(world: World, url: string, payload: Record<string, unk
     .executeTakeFirst()
   const doc = (payload.subscriber as { kyc_doc_number?: string } | undefined)?.kyc_doc_number
   if (custody && doc) world.customers.push({ id: custody.subscriber_id, doc })
+  if (custody && doc) world.soldTo.set(msisdn, doc)
 }
 
 function codeOf(body: string): string {
@@ -74,6 +89,7 @@ function codeOf(body: string): string {
 async function step(run: Run, person: Person, who: string, g: Gen, log: string[]): Promise<void> {
   const { world } = run
   const signIn = run.specs.find((s) => s.key === SIGN_IN)
+  if (world.knownDocs.size > 0) await refreshCaptured(world)
   const spec = person.tokens.length === 0 && signIn ? signIn : pickWeighted(g, run.choices.get(person) ?? [])
   const req = buildCall(world, g, person, spec)
   const payload = (req.payload ?? {}) as Record<string, unknown>
@@ -104,6 +120,8 @@ async function step(run: Run, person: Person, who: string, g: Gen, log: string[]
     }
   }
   if (ok && spec.key.endsWith('/:msisdn/sell')) await recordSale(world, req.url, payload)
+  if (ok && spec.key === 'POST /api/v1/customer-sessions' && (res.json() as { state?: string }).state === 'open')
+    world.authenticated = [...world.authenticated.filter((m) => m !== payload.msisdn), String(payload.msisdn)]
   harvest(world, spec, req.url, res.body)
 }
 
@@ -113,7 +131,7 @@ async function step(run: Run, person: Person, who: string, g: Gen, log: string[]
  */
 export async function runSequences(run: Run, count: number, calls: number): Promise<Finding | undefined> {
   const { world } = run
-  const g = generator(run.seed ^ (world.colluder ? 0x5c011 : 0))
+  const g = generator(run.seed ^ (world.colluder ? 0x5c011 : 0) ^ (world.knownDocs.size > 0 ? 0xd0c : 0))
   for (let n = 0; n < count; n++) {
     const before = await snapshot(world.app)
     const log: string[] = []
@@ -122,7 +140,7 @@ export async function runSequences(run: Run, count: number, calls: number): Prom
       const person = colluding ? (world.colluder as Person) : world.agent
       await step(run, person, colluding ? 'supervisor' : 'agent', g, log)
     }
-    const found = violations(before, await snapshot(world.app))
+    const found = violations(before, await snapshot(world.app), { swapsAllowed: world.knownDocs.size > 0 })
     if (found.length > 0) return { sequence: n, violations: found, calls: log }
     await replenish(world)
   }

@@ -104,20 +104,25 @@ describe('a policy change', () => {
 
     const listed = await call(agent, 'GET', '/api/v1/policies')
     expect(listed.body.in_force).toBe(1)
-    const v2 = listed.body.versions.find((v: { version: number }) => v.version === 2)
-    expect(v2).toMatchObject({ request_id: id, upcoming: true, params: { suspension_day: 45 } })
+    // Cambodia's second version; its global id (`version`, what cycles name) comes after the other markets' firsts.
+    const v2 = listed.body.versions.find((v: { market_version: number }) => v.market_version === 2)
+    expect(v2).toMatchObject({ market: 'KH', request_id: id, upcoming: true, params: { suspension_day: 45 } })
+    const V2 = v2.version as number
     expect(new Date(v2.effective_from).getTime()).toBe(new Date(v2.approved_at).getTime() + 30 * 86_400_000)
     const [added] = await h.t.app.db
       .selectFrom('audit_records')
       .select('envelope')
       .where('action', '=', 'policy.version_added')
       .execute()
-    expect(added.envelope).toMatchObject({ basis: id, data: { version: 2, previous_version: 1 } })
+    expect(added.envelope).toMatchObject({
+      basis: id,
+      data: { version: V2, market: 'KH', market_version: 2, previous_version: 1 },
+    })
 
     h.at(40, '10:00')
     const late = await h.sell() // its cycle starts after version 2 took effect: suspension on its day 45
     await h.sweep()
-    expect((await call(agent, 'GET', '/api/v1/policies')).body.in_force).toBe(2)
+    expect((await call(agent, 'GET', '/api/v1/policies')).body.in_force).toBe(V2)
 
     h.at(45, '00:00')
     await h.sweep()
@@ -130,7 +135,7 @@ describe('a policy change', () => {
     await h.sweep()
     expect(await numberState(h, late.msisdn)).toBe('suspended')
     const [suspended] = await records(h, late.msisdn, 'number.suspended')
-    expect(suspended).toMatchObject({ on: on(85), data: { day: 45, policy_version: 2 } })
+    expect(suspended).toMatchObject({ on: on(85), data: { day: 45, policy_version: V2 } })
     const early60 = await records(h, early.msisdn, 'number.suspended')
     expect(early60.map((r) => [r.on, r.data?.policy_version])).toEqual([[on(60), 1]])
 
@@ -144,7 +149,7 @@ describe('a policy change', () => {
     const again = await records(h, early.msisdn, 'number.suspended')
     expect(again.map((r) => [r.on, r.data?.policy_version, r.data?.cycle_no])).toEqual([
       [on(60), 1, 1],
-      [on(131), 2, 2],
+      [on(131), V2, 2],
     ])
   })
 })

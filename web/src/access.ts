@@ -26,8 +26,10 @@ const CAN = {
   recycling: ['agent', 'supervisor', 'inventory_manager', 'compliance_officer', 'auditor'],
   /** view_audit: the audit log's checkpoint and timelines with their proofs. */
   audit: ['compliance_officer', 'auditor'],
-  /** view_reports: the disconnection register and its monthly files. */
+  /** view_reports: the monthly report, the disconnection register and its monthly files. */
   reports: ['compliance_officer', 'auditor'],
+  /** view_partner_access: the partner access log (CAMARA questions and answers). */
+  partnerAccess: ['compliance_officer'],
   /** demo_phone: a holder's phone in demo mode (the embedded SMSC's inbox). */
   phone: ['agent', 'supervisor', 'inventory_manager', 'compliance_officer', 'auditor'],
 } as const

@@ -7,9 +7,12 @@ import { DashboardPage } from './pages/dashboard/DashboardPage'
 import { InventoryPage } from './pages/inventory/InventoryPage'
 import { NumberDetailPage } from './pages/number/NumberDetailPage'
 import { NumbersPage } from './pages/numbers/NumbersPage'
+import { PartnerAccessPage } from './pages/partner/PartnerAccessPage'
+import { PartnerPage } from './pages/partner/PartnerPage'
 import { PhonePage } from './pages/phone/PhonePage'
 import { RecyclingPage } from './pages/recycling/RecyclingPage'
 import { DisconnectionsPage } from './pages/reports/DisconnectionsPage'
+import { MonthlyReportPage } from './pages/reports/MonthlyReportPage'
 import { RequestsPage } from './pages/requests/RequestsPage'
 import { SellPage } from './pages/sell/SellPage'
 import { SimPage } from './pages/sim/SimPage'
@@ -36,11 +39,14 @@ export const ROUTES: Route[] = [
   { pattern: '/admin', area: 'staff', render: (_, me) => <AdminPage me={me} /> },
   { pattern: '/requests', area: 'requests', render: (_, me) => <RequestsPage me={me} /> },
   { pattern: '/recycling', area: 'recycling', render: (_, me) => <RecyclingPage roles={me.staff.roles} /> },
+  { pattern: '/reports/monthly', area: 'reports', render: () => <MonthlyReportPage /> },
   {
     pattern: '/reports/disconnections',
     area: 'reports',
     render: (_, me) => <DisconnectionsPage roles={me.staff.roles} />,
   },
+  { pattern: '/partner-access', area: 'partnerAccess', render: () => <PartnerAccessPage /> },
+  { pattern: '/partner', area: 'phone', render: () => <PartnerPage /> },
   { pattern: '/phone', area: 'phone', render: () => <PhonePage /> },
   { pattern: '/phone/:msisdn', area: 'phone', render: (p) => <PhonePage msisdn={p.msisdn} /> },
 ]

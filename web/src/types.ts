@@ -196,6 +196,9 @@ export interface Alert {
   msisdn: string | null
   attempt: unknown
   raised_at: string
+  /** Identical alerts (kind, person, subject) within 10 minutes are counted on one: how many, and the latest. */
+  repeats?: number
+  last_seen_at?: string
 }
 
 export interface Range {

@@ -1,21 +1,24 @@
 // checkpoints.jsonl, streamed: a bundle may hold a checkpoint per integration batch (up to one per leaf), so notes
-// are read a batch at a time, opened on the workers, and judged here in file order — signed by the log key,
-// cosigned only by listed witnesses, sizes ascending, one root per size.
+// are read a batch at a time, opened on the workers, and judged here in file order — signed by the log key, every
+// cosignature by a known witness valid, sizes ascending, one root per size. Lines by keys nobody names (a witness
+// retired from the configuration) are ignored, as C2SP signed-note requires of verifiers, and counted.
 import { createReadStream, existsSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Key, Manifest } from './inputs.ts'
 import { LineChunker } from './leaf-stream.ts'
 import type { OpenedNote } from './notes.ts'
 import { runOn, type WorkerPool } from './pool.ts'
-import type { Problems, WitnessSummary } from './types.ts'
+import type { Problems, UnknownSignature, WitnessSummary } from './types.ts'
 
 export interface SignedCheckpoint {
   size: number
   root: Buffer
-  cosignedBy: Key[]
+  cosignedBy: (WitnessSummary & Key)[]
 }
 
 type Witnesses = Map<string, WitnessSummary & Key>
+/** Unknown signers by "name keyId", in the order first seen. */
+export type UnknownSigners = Map<string, UnknownSignature>
 /** One line: its checkpoint (size and note), or why it is not one. */
 type Line = { size: number; note: string } | { problem: string }
 interface Batch {
@@ -34,6 +37,7 @@ export async function readCheckpoints(
   witnesses: Witnesses,
   problems: Problems,
   workers: { pool: WorkerPool | null; threads: number },
+  unknown: UnknownSigners = new Map(),
 ): Promise<SignedCheckpoint[]> {
   const path = join(dir, manifest.checkpoints)
   if (!existsSync(path)) {
@@ -56,7 +60,7 @@ export async function readCheckpoints(
   }
   const settle = async () => {
     const batch = inflight.shift() as Batch
-    judge(batch, await batch.opened, out, witnesses, manifest.checkpoints, problems)
+    judge(batch, await batch.opened, { out, witnesses, unknown }, manifest.checkpoints, problems)
   }
   const chunker = new LineChunker(NOTES_PER_JOB)
   for await (const piece of createReadStream(path)) {
@@ -107,11 +111,11 @@ function parseLines(bytes: Uint8Array): Line[] {
 function judge(
   batch: Batch,
   opened: OpenedNote[],
-  out: SignedCheckpoint[],
-  witnesses: Witnesses,
+  into: { out: SignedCheckpoint[]; witnesses: Witnesses; unknown: UnknownSigners },
   file: string,
   problems: Problems,
 ) {
+  const { out, witnesses, unknown } = into
   let n = 0
   batch.lines.forEach((line, i) => {
     if ('problem' in line) {
@@ -125,11 +129,13 @@ function judge(
       fail(note.error)
       return
     }
-    // A bundle lists every key its notes are signed with: a line by an unlisted key is an edit, not a stranger.
-    for (const u of note.unknown)
-      fail(
-        `the signature line by ${u.name} (key id ${u.keyId}) is by no key in public-key.txt, witnesses.txt or those given`,
-      )
+    // Counted once per checkpoint, whatever the number of lines by the key (it signs nothing we rely on).
+    for (const id of new Set(note.unknown.map((u) => `${u.name} ${u.keyId}`))) {
+      const [name, keyId] = id.split(' ')
+      const seen = unknown.get(id) ?? { name, keyId, checkpoints: 0 }
+      seen.checkpoints++
+      unknown.set(id, seen)
+    }
     if (note.size !== size) {
       fail(`the note says size ${note.size}`)
       return

@@ -1,6 +1,10 @@
-// `numguard audit verify DIR --key PUBKEY [--since CHECKPOINT] [--witness VKEY]… [--json]`: runs offline, on files
-// only; prints the report and exits 1 when anything fails, naming the first leaf or checkpoint that does.
+// `numguard audit verify DIR --key PUBKEY [--since CHECKPOINT] [--witness VKEY]… [--require-cosignatures N] [--json]`:
+// runs offline, on files only; prints the report and exits 1 when anything fails, naming the first leaf or checkpoint that does.
+
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { type Command, InvalidArgumentError } from 'commander'
+import { bundleHistory, formatHistory, historyJson } from './history.ts'
 import { formatReport } from './report.ts'
 import type { VerifyProgress } from './types.ts'
 import { verifyBundle } from './verify-bundle.ts'
@@ -9,8 +13,10 @@ interface VerifyCliOptions {
   key: string
   since?: string
   witness?: string[]
+  requireCosignatures?: number
   threads?: number
   json?: boolean
+  history?: boolean | string
 }
 
 const threadCount = (v: string) => {
@@ -18,6 +24,11 @@ const threadCount = (v: string) => {
   if (!/^\d+$/.test(v.trim()) || n < 1 || n > 64)
     throw new InvalidArgumentError('It must be a whole number from 1 to 64.')
   return n
+}
+const atLeastOne = (v: string) => {
+  if (!/^\d+$/.test(v.trim()) || Number(v) < 1 || !Number.isSafeInteger(Number(v)))
+    throw new InvalidArgumentError('It must be a whole number of at least 1.')
+  return Number(v)
 }
 const collect = (v: string, all: string[] | undefined) => [...(all ?? []), v]
 
@@ -42,8 +53,17 @@ export function registerAuditVerify(program: Command): void {
       collect,
       [],
     )
+    .option(
+      '--require-cosignatures <n>',
+      'the last checkpoint must be cosigned by at least n of the --witness keys (then a given witness that cosigned nothing is only a warning)',
+      atLeastOne,
+    )
     .option('--threads <n>', 'threads hashing leaves (default: every core)', threadCount)
     .option('--json', 'print the report as JSON')
+    .option(
+      '--history [msisdn]',
+      "also print every number's (or one number's) states, holders and SIMs as the leaves alone rebuild them",
+    )
     .action((dir: string, o: VerifyCliOptions) => runVerify(dir, o))
 }
 
@@ -53,11 +73,28 @@ async function runVerify(dir: string, o: VerifyCliOptions): Promise<void> {
     key: o.key,
     since: o.since,
     witnesses: o.witness,
+    requireCosignatures: o.requireCosignatures,
     threads: o.threads,
     onProgress: progress,
   })
-  process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report))
+  const history = o.history ? await historyOf(dir, o.history) : undefined
+  if (o.json)
+    process.stdout.write(`${JSON.stringify(history ? { ...report, history: history.json } : report, null, 2)}\n`)
+  else process.stdout.write(formatReport(report) + (history?.text ?? ''))
   if (!report.ok) process.exitCode = 1
+}
+
+/** The rebuilt history of the bundle's leaves (the file its manifest names), for one number or every one. */
+async function historyOf(dir: string, which: boolean | string) {
+  const msisdn = typeof which === 'string' ? which : undefined
+  let leaves = 'leaves.jsonl'
+  try {
+    leaves = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')).leaves ?? leaves
+  } catch {
+    // the report has already named the manifest's problem; the default name is tried
+  }
+  const rebuilt = await bundleHistory(dir, leaves, msisdn)
+  return { text: formatHistory(rebuilt, msisdn), json: historyJson(rebuilt, msisdn) }
 }
 
 /** One self-rewriting stderr line: leaves checked of the total, at most ten times a second. */

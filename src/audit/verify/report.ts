@@ -21,6 +21,14 @@ export function formatReport(r: VerifyReport): string {
     out.push(
       `  witness      ${w.name} (${w.source === 'trusted' ? 'trusted' : 'listed by the bundle'}): cosigned ${plural(w.cosigned, 'checkpoint')}${w.latestSize !== null ? `, up to size ${n(w.latestSize)}` : ''}`,
     )
+  for (const u of r.unknownSignatures)
+    out.push(
+      `  ignored      signature lines by ${u.name} (key id ${u.keyId}), a key not given nor listed, on ${plural(u.checkpoints, 'checkpoint')}`,
+    )
+  if (r.cosignaturePolicy)
+    out.push(
+      `  cosigned     ${plural(r.cosignaturePolicy.required, 'cosignature')} required from the witnesses given: ${r.cosignaturePolicy.size === null ? 'no checkpoint has them' : `up to size ${n(r.cosignaturePolicy.size)}`}`,
+    )
   if (r.since)
     out.push(
       `  since        checkpoint size ${n(r.since.size)}: ${r.since.consistent === null ? 'not reached' : r.since.consistent ? 'consistent (same root recomputed)' : 'INCONSISTENT'}`,

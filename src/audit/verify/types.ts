@@ -6,8 +6,13 @@ export interface VerifyOptions {
   key: string
   /** A signed checkpoint note kept earlier (e.g. from a witness), or the path of a file holding it. */
   since?: string
-  /** Witness verifier keys the caller trusts (text or file paths); each must have cosigned a checkpoint. */
+  /**
+   * Witness verifier keys the caller trusts (text or file paths). Without `requireCosignatures` each must have
+   * cosigned a checkpoint; with it, they are the witnesses whose cosignatures count.
+   */
   witnesses?: string[]
+  /** The last checkpoint (the one that vouches for every leaf) must be cosigned by at least this many of `witnesses`. */
+  requireCosignatures?: number
   /** Threads hashing and checking leaves (default: every core, or 1 for a small bundle; 1 runs on the calling thread). */
   threads?: number
   onProgress?: (progress: VerifyProgress) => void
@@ -48,6 +53,14 @@ export interface WitnessSummary {
   latestSize: number | null
 }
 
+/** Signature lines by keys neither the bundle nor the caller names: ignored, as C2SP signed-note requires, and counted. */
+export interface UnknownSignature {
+  name: string
+  keyId: string
+  /** How many checkpoints carry a line by this key. */
+  checkpoints: number
+}
+
 export interface VerifyReport {
   ok: boolean
   dir: string
@@ -58,6 +71,9 @@ export interface VerifyReport {
   leaves: number
   checkpoints: CheckpointSummary[]
   witnesses: WitnessSummary[]
+  unknownSignatures: UnknownSignature[]
+  /** With `requireCosignatures`: how many, and the largest checkpoint cosigned by that many witnesses given. */
+  cosignaturePolicy: { required: number; size: number | null } | null
   since: { size: number; root: string; consistent: boolean | null } | null
   rules: {
     staffLeaves: number

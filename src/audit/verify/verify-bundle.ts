@@ -4,7 +4,7 @@
 import { existsSync, statSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { join, resolve } from 'node:path'
-import { readCheckpoints, type SignedCheckpoint } from './checkpoints.ts'
+import { readCheckpoints, type SignedCheckpoint, type UnknownSigners } from './checkpoints.ts'
 import { type Key, type Manifest, readLogKey, readManifest, readSince, readWitnesses } from './inputs.ts'
 import { WorkerPool } from './pool.ts'
 import { scanLeaves, type Target } from './scan-leaves.ts'
@@ -48,7 +48,11 @@ interface Context {
 
 async function verifyWith(pool: WorkerPool | null, c: Context): Promise<VerifyReport> {
   const { dir, options, problems, manifest, key, witnesses, threads } = c
-  const signed = manifest ? await readCheckpoints(dir, manifest, key, witnesses, problems, { pool, threads }) : []
+  const unknown: UnknownSigners = new Map()
+  const policy = cosignaturePolicy(options, witnesses, problems)
+  const signed = manifest
+    ? await readCheckpoints(dir, manifest, key, witnesses, problems, { pool, threads }, unknown)
+    : []
   const since = options.since !== undefined ? readSince(options.since, key, manifest?.origin ?? null, problems) : null
   const checkpoints: CheckpointSummary[] = signed.map((c) => ({
     size: c.size,
@@ -64,6 +68,8 @@ async function verifyWith(pool: WorkerPool | null, c: Context): Promise<VerifyRe
     leaves: 0,
     checkpoints,
     witnesses: [...witnesses.values()].map(({ vkey: _, ...w }) => w),
+    unknownSignatures: [...unknown.values()],
+    cosignaturePolicy: policy === null ? null : { required: policy, size: null },
     since: since ? { size: since.size, root: b64(since.root), consistent: null } : null,
     rules: { staffLeaves: 0, signIns: 0, requestsExecuted: 0, withdrawals: 0, noticesEvidenced: 0 },
     failures: problems.failures,
@@ -89,6 +95,7 @@ async function verifyWith(pool: WorkerPool | null, c: Context): Promise<VerifyRe
     )
     report.rules = { ...rules.counts }
     checkWitnesses(report, problems)
+    checkCosignaturePolicy(manifest, signed, report, problems)
     checkExtent(manifest, signed, targets, report, problems)
   }
   report.moreFailures = problems.moreFailures
@@ -115,10 +122,54 @@ function checkLastCheckpoint(manifest: Manifest, signed: SignedCheckpoint[], pro
     })
 }
 
+/** `requireCosignatures`, checked against the witnesses given: at least one, and no more than were given. */
+function cosignaturePolicy(options: VerifyOptions, witnesses: Context['witnesses'], problems: Problems) {
+  const n = options.requireCosignatures
+  if (n === undefined) return null
+  const given = [...witnesses.values()].filter((w) => w.source === 'trusted').length
+  if (!Number.isSafeInteger(n) || n < 1)
+    problems.fail({ where: 'require-cosignatures', message: `${n} is not a whole number of at least 1` })
+  else if (n > given)
+    problems.fail({
+      where: 'require-cosignatures',
+      message: `${n} cosignature${n === 1 ? '' : 's'} required, but ${given === 0 ? 'no witness key was' : `only ${given} witness keys were`} given (--witness KEY)`,
+    })
+  return n
+}
+
+/**
+ * N of the witnesses given must have cosigned the checkpoint that vouches for every leaf: the largest checkpoint
+ * they cosigned vouches only for the leaves below its size. The bundle's own witnesses.txt never counts.
+ */
+function checkCosignaturePolicy(
+  manifest: Manifest,
+  signed: SignedCheckpoint[],
+  report: VerifyReport,
+  problems: Problems,
+): void {
+  const policy = report.cosignaturePolicy
+  if (!policy) return
+  const trustedCosigners = (c: SignedCheckpoint) => c.cosignedBy.filter((w) => w.source === 'trusted').length
+  const covered = signed.filter((c) => trustedCosigners(c) >= policy.required).at(-1)
+  policy.size = covered?.size ?? null
+  if (covered && covered.size >= manifest.size) return
+  const last = signed.at(-1)
+  problems.fail({
+    where: 'require-cosignatures',
+    message: covered
+      ? `the last checkpoint (size ${last?.size}) has ${last ? trustedCosigners(last) : 0} of the ${policy.required} cosignatures required from the witnesses given; the largest checkpoint that has them is size ${covered.size}, so leaves ${covered.size}..${manifest.size - 1} are vouched for by the log alone`
+      : `no checkpoint has ${policy.required} cosignature${policy.required === 1 ? '' : 's'} by the witnesses given`,
+    size: last?.size,
+  })
+}
+
 function checkWitnesses(report: VerifyReport, problems: Problems): void {
   for (const w of report.witnesses) {
     if (w.cosigned > 0) continue
-    if (w.source === 'trusted')
+    // Under an N-of-M policy a given witness that cosigned nothing is allowed: the policy decides.
+    if (w.source === 'trusted' && report.cosignaturePolicy)
+      problems.warn({ where: `witness ${w.name}`, message: 'given, but it cosigned no checkpoint of this bundle' })
+    else if (w.source === 'trusted')
       problems.fail({ where: `witness ${w.name}`, message: 'it cosigned no checkpoint of this bundle' })
     else
       problems.warn({ where: `witness ${w.name}`, message: 'listed in witnesses.txt, but it cosigned no checkpoint' })

@@ -13,7 +13,7 @@ export interface KindRule {
   needsConsent: boolean
 }
 
-/** DOMAIN.md's request table, as migration 005's request_kind_rules holds it. */
+/** docs/DOMAIN.md's request table, as migration 005's request_kind_rules holds it. */
 export const REQUEST_KINDS: Readonly<Record<string, KindRule>> = {
   transfer: { approverRole: 'supervisor', otherShop: true, needsConsent: true },
   sim_swap: { approverRole: null, otherShop: false, needsConsent: true },
@@ -32,7 +32,7 @@ export const REQUEST_KINDS: Readonly<Record<string, KindRule>> = {
   port_in: { approverRole: 'supervisor', otherShop: true, needsConsent: false },
 }
 
-/** DOMAIN.md's floor: the last warning's final delivery receipt at least 5 days before the withdrawal. */
+/** docs/DOMAIN.md's floor: the last warning's final delivery receipt at least 5 days before the withdrawal. */
 export const MIN_WARNINGS = 2
 export const FINAL_WARNING_LEAD_MS = 5 * 24 * 3_600_000
 

@@ -195,6 +195,26 @@ describe('witness add-checkpoint', () => {
     expect(await submit(13, proof, note)).toHaveProperty('cosignatures') // the good proof still works
   })
 
+  it('takes the origin from its configuration: a checkpoint of the key name’s origin is another log (404)', async () => {
+    const key = generateSignerKey('keyname.example/log') // a key whose name is not the log's origin
+    await witness.close()
+    await start([{ origin: 'configured.example/log', vkey: key.vkey }])
+    const root = leafHash(Buffer.from('a'))
+    const byKeyName = signNote(formatCheckpoint({ origin: 'keyname.example/log', size: 1, rootHash: root }), key.skey)
+    const refused = await refusal(submit(0, [], byKeyName))
+    expect([refused.status, refused.code]).toEqual([404, 'witness_unknown_log'])
+    expect(refused.message).toMatch(/unknown log origin "keyname\.example\/log"/)
+    const configured = signNote(
+      formatCheckpoint({ origin: 'configured.example/log', size: 1, rootHash: root }),
+      key.skey,
+    )
+    const out = (await submit(0, [], configured)) as { cosignatures: string[] }
+    const cosigned = configured + out.cosignatures.join('')
+    expect(openCheckpoint(cosigned, key.vkey, { witnesses: [witnessKey.vkey], requireWitnesses: 'all' }).origin).toBe(
+      'configured.example/log',
+    )
+  })
+
   it('refuses unknown logs (404) and checkpoints not validly signed by the log (403)', async () => {
     const stranger = generateSignerKey('stranger.example/log')
     const other = await makeLog(leaves(0, 3), stranger)

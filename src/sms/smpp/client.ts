@@ -42,6 +42,7 @@ export class SmppClientTransport implements SmsTransport {
   private readonly scheduler: SendScheduler
   private readonly incoming: IncomingDeliveries
   private readonly statusListeners: StatusListener[] = []
+  private readonly failureListeners: ((reason: string) => void)[] = []
   private readonly inFlight = new Set<Promise<unknown>>()
   private receiptHandler: ((r: DeliveryReceipt) => Promise<void>) | null = null
   private moHandler: ((m: MoMessage) => Promise<void>) | null = null
@@ -102,6 +103,10 @@ export class SmppClientTransport implements SmsTransport {
 
   onStatus(handler: StatusListener): void {
     this.statusListeners.push(handler)
+  }
+
+  onFailure(handler: (reason: string) => void): void {
+    this.failureListeners.push(handler)
   }
 
   submitPart(input: { to: string; from: string; part: EncodedPart; priority: SmsPriority }): Promise<{
@@ -335,6 +340,14 @@ export class SmppClientTransport implements SmsTransport {
     this.markUnbound(session, this.closing ? 'closed' : reason)
     this.session = null
     if (this.closing) return
+    // Once per session that ended on its own or attempt that failed: a down SMSC keeps counting while we retry.
+    for (const listener of this.failureListeners) {
+      try {
+        listener(reason)
+      } catch (err) {
+        this.logger.error({ err }, 'smpp: failure listener threw')
+      }
+    }
     const delay = backoffDelay(this.attempt++, this.opts.backoff, this.opts.random)
     this.logger.info({ host: this.endpoint.host, delayMs: delay, attempt: this.attempt }, 'smpp: rebinding')
     this.reconnectTimer = setTimeout(() => {

@@ -16,8 +16,11 @@ const NAV = [
   { to: '/requests', label: 'Requests', id: 'requests', area: 'requests' },
   { to: '/alerts', label: 'Alerts', id: 'alerts', area: 'alerts' },
   { to: '/audit', label: 'Audit log', id: 'audit', area: 'audit' },
+  { to: '/reports/monthly', label: 'Monthly report', id: 'monthly-report', area: 'reports' },
   { to: '/reports/disconnections', label: 'Disconnections', id: 'reports', area: 'reports' },
+  { to: '/partner-access', label: 'Partner access', id: 'partner-access', area: 'partnerAccess' },
   { to: '/phone', label: 'Phone (demo)', id: 'phone', area: 'phone' },
+  { to: '/partner', label: 'Partner (demo)', id: 'partner', area: 'phone' },
   { to: '/inventory', label: 'Inventory', id: 'inventory', area: 'inventory' },
   { to: '/admin', label: 'Administration', id: 'admin', area: 'staff' },
 ] as const
@@ -49,7 +52,8 @@ export function Layout({ me, children }: { me: Me; children: ReactNode }) {
         <ul>
           {NAV.filter((n) => n.area === null || can(roles, n.area))
             // The phone reads the embedded SMSC, which only demo mode runs.
-            .filter((n) => n.id !== 'phone' || meta.data?.mode === 'demo')
+            // The demo partner and its sink exist in demo mode only too.
+            .filter((n) => (n.id !== 'phone' && n.id !== 'partner') || meta.data?.mode === 'demo')
             .map((n) => (
               <li key={n.id}>
                 <Link to={n.to} className={active(n.to) ? 'active' : undefined} data-testid={`nav-${n.id}`}>

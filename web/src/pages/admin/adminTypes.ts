@@ -1,4 +1,4 @@
-// Shapes of the administration API (src/access/admin-routes.ts, src/access/administration.ts) and the lists the
+// Shapes of the administration API (src/staff/admin-routes.ts, src/staff/administration.ts) and the lists the
 // forms offer; keep ROLES in step with src/domain/roles.ts and SCOPES with MACHINE_SCOPES.
 import { useQuery } from '@tanstack/react-query'
 import { api } from '../../api'
@@ -51,8 +51,10 @@ export const SHOP_ROLES = ['agent', 'supervisor']
 export const SCOPES = [
   { id: 'activity:ingest', hint: 'send top-up, payment and usage events (charging system)' },
   { id: 'provisioning', hint: 'consume and acknowledge bar / unbar / SIM-change events (HLR/HSS)' },
-  { id: 'partner:number-recycling', hint: 'ask whether a number changed hands since a date (CAMARA)' },
-  { id: 'partner:sim-swap', hint: 'ask whether a number changed SIM since a date (CAMARA)' },
+  { id: 'number-recycling:check', hint: 'ask whether a number changed hands since a date (CAMARA)' },
+  { id: 'sim-swap:check', hint: 'ask whether a number changed SIM within the last hours (CAMARA)' },
+  { id: 'sim-swap:retrieve-date', hint: 'ask when a number last changed SIM (CAMARA)' },
+  { id: 'sim-swap', hint: 'both SIM Swap operations (CAMARA legacy scope)' },
 ] as const
 
 export const adminKeys = {

@@ -24,7 +24,15 @@ export function AlertsTable({ items, testId = 'alerts-table' }: { items: Alert[]
         <tbody>
           {items.map((a) => (
             <tr key={a.id} className={`sev-row sev-row-${a.severity}`} data-testid="alert-row" data-kind={a.kind}>
-              <td className="nowrap">{fmtTime(a.raised_at)}</td>
+              <td className="nowrap">
+                {fmtTime(a.raised_at)}
+                {(a.repeats ?? 1) > 1 && (
+                  // A loop of identical refusals is one row: how often it came, and when last.
+                  <div className="muted" data-testid="alert-repeats" title={`last at ${fmtTime(a.last_seen_at)}`}>
+                    ×{a.repeats}, last {fmtTime(a.last_seen_at)}
+                  </div>
+                )}
+              </td>
               <td>
                 <StateBadge state={a.severity} kind="severity" testId="alert-severity" />
               </td>

@@ -10,6 +10,9 @@ const KINDS: Record<string, string> = {
   staff_sign_in_locked: 'Sign-in locked after failed passwords',
   database_guard_refused: "Refused by the database's guards",
   kyc_mismatch: 'ID document did not match',
+  permission_denied: 'Refused: not allowed for this role',
+  customer_session_required: 'No customer session for the holder',
+  filing_limit_reached: 'Too many filings on one number',
 }
 
 /** A readable name for an alert kind; unknown kinds fall back to their words. */

@@ -4,6 +4,7 @@ import { api, qs } from '../../api'
 import { Empty, QueryView } from '../../components/Status'
 import { fmtCount, fmtTime } from '../../format'
 import { navigate, useLocation } from '../../router'
+import { ReconcileCard } from './ReconcileCard'
 import { parseCheckpointNote, verifyLeafInclusion, verifyNoteSignature } from './verify'
 
 interface Checkpoint {
@@ -62,6 +63,7 @@ export function AuditPage() {
       <QueryView q={cp} what="the checkpoint">
         {(c) => <CheckpointCard c={c} vkey={key.data?.vkey} />}
       </QueryView>
+      <ReconcileCard />
       <TimelineForm by={by ?? 'msisdn'} value={value} />
       {by && value ? <TimelineView by={by} value={value} /> : null}
     </div>

@@ -6,7 +6,7 @@ import { Link } from '../../components/Link'
 import { ErrorBox } from '../../components/Status'
 import { fmtTime, label } from '../../format'
 import { ConsentProgress } from '../changes/ConsentProgress'
-import type { RequestView } from './requestTypes'
+import type { RequesterRecord, RequestView } from './requestTypes'
 
 function who(p: { username: string | null; display_name: string | null; shop_id: string | null } | null): string {
   if (!p) return 'nobody'
@@ -79,6 +79,40 @@ function Payload({ r }: { r: RequestView }) {
 }
 
 /** One request with the buttons the server says the caller may use (approve signs the shown payload hash). */
+/**
+ * A lost-SIM swap rests on an ID card, which a copy can fake: its approver reads what else the requester did lately
+ * (their SIM swaps and the refusals they met) before approving it.
+ */
+function RequesterHistory({ r, record }: { r: RequestView; record: RequesterRecord }) {
+  const others = record.swaps.filter((s) => s.id !== r.id)
+  return (
+    <section className="requester-record" data-testid="requester-record">
+      <h4>
+        {who(r.requested_by)} since {fmtTime(record.since)}
+      </h4>
+      <p data-testid="requester-swaps">
+        {others.length === 0
+          ? 'No other SIM swap filed.'
+          : `${others.length} other SIM swap${others.length === 1 ? '' : 's'} filed: ${others
+              .map((s) => `${label(s.kind)} ${label(s.status)} ${fmtTime(s.requested_at)}`)
+              .join('; ')}.`}
+      </p>
+      <p data-testid="requester-refusals" className={record.refusals.length > 0 ? 'warn-note' : 'muted'}>
+        {record.refusals.length === 0
+          ? 'No refusal or alert in their name.'
+          : `${record.refusals.length} refusal${record.refusals.length === 1 ? '' : 's'} or alert${
+              record.refusals.length === 1 ? '' : 's'
+            }: ${record.refusals
+              .map(
+                (a) =>
+                  `${label(a.kind)} (${a.severity}${a.repeats > 1 ? `, ×${a.repeats}` : ''}) ${fmtTime(a.raised_at)}`,
+              )
+              .join('; ')}.`}
+      </p>
+    </section>
+  )
+}
+
 export function RequestCard({ r }: { r: RequestView }) {
   const qc = useQueryClient()
   const [reason, setReason] = useState('')
@@ -112,6 +146,7 @@ export function RequestCard({ r }: { r: RequestView }) {
         Asked by {who(r.requested_by)} on {fmtTime(r.requested_at)} · approver {who(r.assigned_to)}
         {r.rule.approver_other_shop && ' (another shop, assigned by numguard)'} · expires {fmtTime(r.expires_at)}
       </p>
+      {r.requester_record && <RequesterHistory r={r} record={r.requester_record} />}
       <Payload r={r} />
       {((r.rule.consents?.length ?? 0) > 0 || r.not_before) && <ConsentProgress r={r} />}
       {r.approvals.length > 0 && (

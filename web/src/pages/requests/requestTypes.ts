@@ -18,6 +18,8 @@ export interface RequestView {
   payload_withheld: PayloadWithheld | null
   payload_sha256: string
   requested_by: Person
+  /** On a lost-SIM swap: the requester's SIM swaps filed and alerts raised in their name lately. */
+  requester_record?: RequesterRecord | null
   requested_at: string
   expires_at: string
   not_before: string | null
@@ -40,6 +42,12 @@ export interface RequestView {
     consents?: { party: string; method: string }[]
   }
   abilities: { approve: boolean; reject: boolean; execute: boolean; cancel: boolean }
+}
+
+export interface RequesterRecord {
+  since: string
+  swaps: { id: string; kind: string; status: string; requested_at: string }[]
+  refusals: { kind: string; severity: string; raised_at: string; repeats: number }[]
 }
 
 export interface PayloadWithheld {
