@@ -8,6 +8,7 @@ import { whenBound } from '../../src/sms/runtime.ts'
 import { sendDueNotices } from '../../src/sms/sender.ts'
 import { openTestApp, type TestApp } from '../helpers/app.ts'
 import { ensureConsoleBuilt, launchChromium } from '../helpers/browser.ts'
+import { sessionCodeOnPhone, textsOnPhone } from '../helpers/customer-session.ts'
 import { makeActiveNumber, makeShop, makeSims } from '../helpers/factories.ts'
 import { makeStaffWithPassword } from '../http/support.ts'
 
@@ -37,12 +38,12 @@ describe('a SIM swap filed in the console', () => {
     await t?.close()
   })
 
-  /** The latest 6-digit code the holder's phone received. */
-  async function codeOnPhone(msisdn: string): Promise<string> {
+  /** The latest consent code (`YES <code>`) the holder's phone received. */
+  async function consentCodeOnPhone(msisdn: string): Promise<string> {
     await sendDueNotices(t.app, sms.transport)
     const texts = sms.smsc?.inbox(msisdn).map((m) => m.text) ?? []
-    const code = texts.flatMap((x) => [...x.matchAll(/\b(\d{6})\b/g)].map((m) => m[1])).at(-1) ?? ''
-    expect(code).toMatch(/^\d{6}$/)
+    const code = texts.flatMap((x) => [...x.matchAll(/YES (\d{6})/g)].map((m) => m[1])).at(-1) ?? ''
+    expect(code, texts.join(' | ')).toMatch(/^\d{6}$/)
     return code
   }
 
@@ -62,9 +63,10 @@ describe('a SIM swap filed in the console', () => {
     await page.getByTestId('changes-panel').waitFor()
     expect(await page.getByTestId('change-sim_swap').count()).toBe(0)
     await page.getByTestId('verify-customer-button').click()
+    const earlier = textsOnPhone(t.app, msisdn)
     await page.getByTestId('verify-customer-start').click()
     await page.getByTestId('verify-customer-sent').waitFor()
-    await page.getByTestId('verify-customer-code').fill(await codeOnPhone(msisdn))
+    await page.getByTestId('verify-customer-code').fill(await sessionCodeOnPhone(t.app, msisdn, earlier))
     await page.getByTestId('verify-customer-verify').click()
     await page.waitForURL((u) => u.pathname.startsWith('/subscribers/'))
 
@@ -83,7 +85,7 @@ describe('a SIM swap filed in the console', () => {
     await filed.getByTestId('send-new-code').waitFor()
 
     // The holder replies from their phone: the swap executes, and the page follows.
-    await sms.smsc?.injectMo(msisdn, 'numguard', `YES ${await codeOnPhone(msisdn)}`)
+    await sms.smsc?.injectMo(msisdn, 'numguard', `YES ${await consentCodeOnPhone(msisdn)}`)
     await expect
       .poll(() => filed.getByTestId('request-status').textContent(), { timeout: WAIT, interval: 500 })
       .toBe('executed')

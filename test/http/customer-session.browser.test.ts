@@ -5,9 +5,9 @@ import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { SmsLink } from '../../src/sms/runtime.ts'
 import { whenBound } from '../../src/sms/runtime.ts'
-import { sendDueNotices } from '../../src/sms/sender.ts'
 import { openTestApp, type TestApp } from '../helpers/app.ts'
 import { ensureConsoleBuilt, launchChromium } from '../helpers/browser.ts'
+import { sessionCodeOnPhone, textsOnPhone } from '../helpers/customer-session.ts'
 import { makeActiveNumber } from '../helpers/factories.ts'
 import { makeStaffWithPassword } from './support.ts'
 
@@ -54,13 +54,11 @@ describe('Verify customer in the console', () => {
     expect(await page.getByTestId('custody-timeline').count()).toBe(0)
     expect(await page.getByTestId('number-holder').textContent()).not.toContain('S****')
     await page.getByTestId('verify-customer-button').click()
+    const earlier = textsOnPhone(t.app, msisdn)
     await page.getByTestId('verify-customer-start').click()
     await page.getByTestId('verify-customer-sent').waitFor()
 
-    await sendDueNotices(t.app, sms.transport)
-    const text = sms.smsc?.inbox(msisdn).at(-1)?.text ?? ''
-    const code = /\b(\d{6})\b/.exec(text)?.[1] ?? ''
-    expect(code).toMatch(/^\d{6}$/)
+    const code = await sessionCodeOnPhone(t.app, msisdn, earlier)
     await page.getByTestId('verify-customer-code').fill(code)
     await page.getByTestId('verify-customer-verify').click()
     await page.waitForURL((u) => u.pathname === `/subscribers/${sale.subscriber_id}`)
