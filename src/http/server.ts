@@ -9,6 +9,7 @@ import type { Registry } from 'prom-client'
 import { accessRoutes, FORM_ROUTES, installAuth, requireJsonBodies } from '../access/index.ts'
 import { activityRoutes } from '../activity/index.ts'
 import { alertRoutes } from '../alerts/index.ts'
+import { analysisRoutes } from '../analysis/index.ts'
 import type { App } from '../app.ts'
 import { auditRoutes } from '../audit/index.ts'
 import { changeRoutes } from '../changes/index.ts'
@@ -142,6 +143,7 @@ export async function buildServer(app: App, options: { logRequests?: boolean } =
     changeRoutes,
     recyclingRoutes,
     reportRoutes,
+    analysisRoutes,
     recyclingOverviewRoutes,
     recyclingDecisionRoutes,
     auditRoutes,

@@ -1,4 +1,5 @@
 import { pruneThrottleIfDue } from '../access/index.ts'
+import { raiseStaffRiskAlertsIfDue } from '../analysis/index.ts'
 import type { App } from '../app.ts'
 import { reconcileIfDue, runAuditLogPass, runCommand } from '../audit/index.ts'
 import { executeDueRequests, noticeEffectiveUnlocks } from '../changes/index.ts'
@@ -41,6 +42,8 @@ export async function runDueWork(app: App): Promise<Record<string, number>> {
   const reconciled = isStopping(app) ? 0 : await reconcileIfDue(app)
   // The sign-in throttle forgets rows a day quiet (hourly).
   const throttlePruned = await pruneThrottleIfDue(app)
+  // Staff risk signals above the threshold raise alerts naming the staff member (hourly; src/analysis).
+  const staffRiskAlerts = isStopping(app) ? 0 : await raiseStaffRiskAlertsIfDue(app)
   return {
     reservations_expired: expired,
     recycling_warned: steps.warned ?? 0,
@@ -66,6 +69,7 @@ export async function runDueWork(app: App): Promise<Record<string, number>> {
     audit_checkpoints_signed: audit.checkpoint === undefined ? 0 : 1,
     audit_reconciled: reconciled,
     sign_in_throttle_pruned: throttlePruned,
+    staff_risk_alerts: staffRiskAlerts,
   }
 }
 
