@@ -44,7 +44,13 @@ export function AdminPage({ me }: { me: Me }) {
         ))}
       </div>
       <div role="tabpanel" id="admin-panel" aria-labelledby={`admin-tab-${tab}`}>
-        {tab === 'staff' && <StaffPanel manage={manage} requests={manage || can(me.staff.roles, 'suspendStaff')} />}
+        {tab === 'staff' && (
+          <StaffPanel
+            manage={manage}
+            requests={manage || can(me.staff.roles, 'suspendStaff')}
+            signals={can(me.staff.roles, 'audit')}
+          />
+        )}
         {tab === 'shops' && <ShopsPanel manage={manage} />}
         {tab === 'clients' && <ClientsPanel manage={manage} />}
       </div>

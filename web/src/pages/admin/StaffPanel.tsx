@@ -1,16 +1,20 @@
+import { useState } from 'react'
 import { Empty, QueryView } from '../../components/Status'
 import { fmtTime, label } from '../../format'
 import { useStaffList } from './adminTypes'
 import { StaffActions } from './StaffActions'
 import { StaffForm } from './StaffForm'
 import { StaffRequests } from './StaffRequests'
+import { StaffSignals } from './StaffSignals'
 
 /**
  * Staff accounts with what the caller may do about each (the server's abilities); an admin also gets the form to
- * create one and the role grants and credential resets to execute once approved.
+ * create one and the role grants and credential resets to execute once approved. Those who read the audit log open
+ * a member's risk signals (src/analysis).
  */
-export function StaffPanel({ manage, requests }: { manage: boolean; requests: boolean }) {
+export function StaffPanel({ manage, requests, signals }: { manage: boolean; requests: boolean; signals?: boolean }) {
   const q = useStaffList()
+  const [shown, setShown] = useState<{ id: string; username: string } | null>(null)
   return (
     <div className="panel-stack">
       <section className="card">
@@ -61,6 +65,16 @@ export function StaffPanel({ manage, requests }: { manage: boolean; requests: bo
                         <td>{s.mfa_enrolled ? 'enrolled' : '—'}</td>
                         <td>
                           <StaffActions s={s} />
+                          {signals && (
+                            <button
+                              type="button"
+                              className="btn small"
+                              onClick={() => setShown({ id: s.id, username: s.username })}
+                              data-testid="staff-signals-open"
+                            >
+                              Signals
+                            </button>
+                          )}
                         </td>
                       </tr>
                     ))}
@@ -71,6 +85,7 @@ export function StaffPanel({ manage, requests }: { manage: boolean; requests: bo
           }
         </QueryView>
       </section>
+      {signals && shown && <StaffSignals key={shown.id} id={shown.id} username={shown.username} />}
       {requests && <StaffRequests />}
       {manage && <StaffForm />}
     </div>
