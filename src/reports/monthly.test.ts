@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ALL_CHECK_SCOPES, camara, partnerClient } from '../../test/camara/support.ts'
 import { openTestApp, type TestApp } from '../../test/helpers/app.ts'
 import { makeStaff, type TestStaff } from '../../test/helpers/factories.ts'
+import { embeddedFonts, khmerChars, lineWith, pdfInfo, readPdf } from '../../test/helpers/pdf.ts'
 import { DAY, sellTo, withdrawForInactivity } from '../../test/helpers/reclaim-fixtures.ts'
 import { queueTestNotice } from '../../test/helpers/sms.ts'
 import { auth } from '../../test/http/support.ts'
@@ -16,6 +17,7 @@ import { Api } from '../cli/api-client.ts'
 import { apiBundleSource } from '../cli/audit.ts'
 import type { MonthlyReport } from './monthly.ts'
 import { countMonth, type ReportLeaf } from './monthly-counts.ts'
+import { MONTHLY_FIGURES } from './monthly-pdf.ts'
 
 let t: TestApp
 let auditor: TestStaff
@@ -110,6 +112,54 @@ describe('the monthly report', () => {
     expect(rows[0]).toBe('section,item,value')
     expect(rows).toEqual(expect.arrayContaining(['numbers,warned,2', 'warnings,queued,3', 'partner,checks,3']))
     expect(rows).toContain(`alerts_by_staff,${agent.username},2`)
+  })
+
+  it('writes a PDF carrying every figure of the CSV, the leaf range and the signed checkpoint', async () => {
+    const officer = await makeStaff(t.app, ['compliance_officer'])
+    const csv = (await report(auditor, 'month=2026-03&format=csv')).body.trimEnd().split('\r\n').slice(1)
+    // Items in tables (alert kinds, staff members, partner operations and clients) stand beside their figure;
+    // one-figure rows by their label, with their CSV `section.item` printed under it.
+    const tables = ['alerts_by_kind', 'alerts_by_staff', 'partner_answered', 'partner_refused', 'partner_by_client']
+    const shown = (v: string) => (v === '' ? '—' : v === 'true' ? 'yes' : v === 'false' ? 'no' : v)
+    for (const who of [auditor, officer]) {
+      const res = await report(who, 'month=2026-03&format=pdf')
+      expect(res.statusCode, res.body).toBe(200)
+      expect(res.headers['content-type']).toBe('application/pdf')
+      expect(res.headers['content-disposition']).toBe('attachment; filename="numguard-monthly-2026-03.pdf"')
+      const pdf = await readPdf(res.rawPayload)
+      for (const row of csv) {
+        expect(row).not.toContain('"')
+        const [section, item, value] = row.split(',')
+        if (tables.includes(section)) {
+          expect(lineWith(pdf, item, value), row).toBeDefined()
+          continue
+        }
+        const label = MONTHLY_FIGURES[`${section}.${item}`]
+        expect(label, row).toBeDefined()
+        expect(lineWith(pdf, label.en, shown(value)), row).toBeDefined()
+        expect(lineWith(pdf, `${section}.${item}`), row).toBeDefined()
+      }
+      expect(lineWith(pdf, agent.username, agent.id, '1', '1', '2')).toBeDefined()
+      expect(lineWith(pdf, 'sim_swap_check', '1', '1')).toBeDefined()
+      expect(pdf.text).toContain(`leaves ${march.leaves.first_index}–${march.leaves.last_index}`)
+      const checkpoint = march.checkpoint as NonNullable<MonthlyReport['checkpoint']>
+      const [origin, , root] = checkpoint.note.split('\n')
+      expect(pdf.text).toContain(`${origin}, size ${checkpoint.size}, signed ${checkpoint.signed_at}`)
+      expect(pdf.text).toContain(`root hash ${root}`)
+      expect(lineWith(pdf, 'Monthly report 2026-03')).toBeDefined()
+      // Khmer: the labels are there (in glyph order) in the shipped font, embedded.
+      expect(khmerChars(pdf.text)).toBeGreaterThan(200)
+      expect(embeddedFonts(res.rawPayload)).toEqual(['NotoSansKhmer-Bold', 'NotoSansKhmer-Regular'])
+      const created = t.clock
+        .now()
+        .toISOString()
+        .replace(/[-:T]|\.\d{3}/g, '')
+      expect((await pdfInfo(res.rawPayload)).CreationDate).toBe(`D:${created}`)
+    }
+    // The first agent's session ended with March; a fresh one is still refused, and no session at all is a 401.
+    expect((await report(await makeStaff(t.app, ['agent']), 'month=2026-03&format=pdf')).statusCode).toBe(403)
+    const anonymous = await t.server.inject({ method: 'GET', url: '/api/v1/reports/monthly?month=2026-03&format=pdf' })
+    expect(anonymous.statusCode).toBe(401)
   })
 
   it('says a month that has not ended is not final, and refuses a malformed month', async () => {

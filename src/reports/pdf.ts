@@ -151,30 +151,32 @@ class Writer {
     this.pdf.y += 4
   }
 
-  /** Key–value rows: English label, Khmer label, value, and the figure's reference in small grey. */
+  /** Key–value rows: English label, Khmer label, value; the figure's reference small and grey under the labels. */
   facts(rows: FactRow[]) {
     const w = this.width
-    const cols = [w * 0.34, w * 0.3, w * 0.16, w * 0.2]
-    const xs = [MARGIN, MARGIN + cols[0], MARGIN + cols[0] + cols[1], MARGIN + cols[0] + cols[1] + cols[2]]
+    const cols = [w * 0.35, w * 0.27, w * 0.38]
+    const xs = [MARGIN, MARGIN + cols[0], MARGIN + cols[0] + cols[1]]
     for (const r of rows) {
       const value = cellText(r.value)
       this.pdf.font('regular').fontSize(9)
-      const h =
-        Math.max(
-          this.pdf.heightOfString(r.label.en, { width: cols[0] - 6 }),
-          this.pdf.heightOfString(r.label.km, { width: cols[1] - 6 }),
-          this.pdf.heightOfString(value, { width: cols[2] - 6 }),
-        ) + 4
+      const labels = Math.max(
+        this.pdf.heightOfString(r.label.en, { width: cols[0] - 6 }),
+        this.pdf.heightOfString(r.label.km, { width: cols[1] - 6 }),
+      )
+      this.pdf.font('regular').fontSize(7)
+      const ref = r.ref ? this.pdf.heightOfString(r.ref, { width: cols[0] + cols[1] - 6 }) : 0
+      this.pdf.font('bold').fontSize(9)
+      const h = Math.max(labels + ref, this.pdf.heightOfString(value, { width: cols[2] - 6 })) + 4
       this.room(h)
       const y = this.pdf.y
-      this.pdf.fillColor('black')
+      this.pdf.font('regular').fontSize(9).fillColor('black')
       this.write(r.label.en, xs[0], y + 2, cols[0] - 6)
       this.write(r.label.km, xs[1], y + 2, cols[1] - 6)
       this.pdf.font('bold')
-      this.write(value, xs[2], y + 2, cols[2] - 6, { align: 'right' })
+      this.write(value, xs[2], y + 2, cols[2] - 6)
       if (r.ref) {
         this.pdf.font('regular').fontSize(7).fillColor(GREY)
-        this.write(r.ref, xs[3] + 4, y + 3.5, cols[3] - 4)
+        this.write(r.ref, xs[0], y + 2 + labels, cols[0] + cols[1] - 6)
       }
       this.pdf.y = y + h
       this.rule(this.pdf.y)

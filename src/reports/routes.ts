@@ -13,6 +13,8 @@ import {
   reportPeriod,
 } from './disconnections.ts'
 import { monthlyCsv, monthlyReport, previousMonth } from './monthly.ts'
+import { monthlyDocument } from './monthly-pdf.ts'
+import { renderPdf } from './pdf.ts'
 
 const tags = ['reports']
 const monthSchema = { type: 'string', pattern: '^[0-9]{4}-(0[1-9]|1[0-2])$', description: 'YYYY-MM' } as const
@@ -86,17 +88,17 @@ export async function reportRoutes(server: FastifyInstance, app: App) {
     },
   )
 
-  server.get<{ Querystring: { month?: string; format?: 'json' | 'csv' } }>(
+  server.get<{ Querystring: { month?: string; format?: 'json' | 'csv' | 'pdf' } }>(
     '/api/v1/reports/monthly',
     {
       config: { access: { auth: 'staff', permission: 'view_reports' } },
       schema: {
         tags,
         summary:
-          "The regulator's monthly report: the month's counts from the audit leaves, partner checks, and the signed checkpoint covering the leaf range (JSON or CSV); without `month`, last month's",
+          "The regulator's monthly report: the month's counts from the audit leaves, partner checks, and the signed checkpoint covering the leaf range (JSON, CSV, or PDF with English and Khmer labels); without `month`, last month's",
         querystring: {
           type: 'object',
-          properties: { month: monthSchema, format: { type: 'string', enum: ['json', 'csv'], default: 'json' } },
+          properties: { month: monthSchema, format: { type: 'string', enum: ['json', 'csv', 'pdf'], default: 'json' } },
           additionalProperties: false,
         },
         response: errorResponses,
@@ -107,6 +109,12 @@ export async function reportRoutes(server: FastifyInstance, app: App) {
       const timeZone = await operatorTimeZone(app.db, now)
       const month = request.query.month ?? previousMonth(now, timeZone)
       const report = await monthlyReport(app.db, month, timeZone, now)
+      if (request.query.format === 'pdf') {
+        return reply
+          .type('application/pdf')
+          .header('content-disposition', `attachment; filename="numguard-monthly-${report.month}.pdf"`)
+          .send(await renderPdf(monthlyDocument(report), now))
+      }
       if (request.query.format !== 'csv') return report
       return reply
         .type('text/csv; charset=utf-8')

@@ -51,7 +51,13 @@ export function embeddedFonts(buf: Buffer): string[] {
 /** Characters of the Khmer block (U+1780–U+17FF) in a text. */
 export const khmerChars = (text: string): number => (text.match(/[\u1780-\u17ff]/g) ?? []).length
 
-/** The line whose items include all of `parts` (each matched exactly), or undefined. */
+// pdf.js sometimes glues the first glyphs of a Khmer cell (a pre-base coeng ro, in glyph order) onto the item
+// before it: an item matches a part that it equals, or that it starts with when only Khmer follows.
+const KHMER_ONLY = /^[\u1780-\u17ff\u19e0-\u19ff\s]*$/
+const matches = (item: string, part: string) =>
+  item === part || (item.startsWith(part) && KHMER_ONLY.test(item.slice(part.length)))
+
+/** The line whose items include all of `parts` (each matched whole), or undefined. */
 export function lineWith(pdf: PdfText, ...parts: string[]): string[] | undefined {
-  return pdf.lines.find((l) => parts.every((p) => l.includes(p)))
+  return pdf.lines.find((l) => parts.every((p) => l.some((item) => matches(item, p))))
 }
