@@ -2,6 +2,7 @@
 // executor and every reply keyword's handler. openApp runs it (server, worker and CLI alike), so no process depends
 // on which routes it happened to import; buildServer runs it too, for test apps built without openApp.
 
+import { registerCaseExecutors } from './cases/index.ts'
 import { registerChangeExecutors } from './changes/index.ts'
 import { statusWithPartnerChecks } from './partner/index.ts'
 import { executeReclaim, registerPolicyExecutor } from './recycling/index.ts'
@@ -19,6 +20,7 @@ export function wireFeatures(): void {
     dedicatedRoute: 'POST /api/v1/numbers/{msisdn}/reclaim',
   })
   registerChangeExecutors()
+  registerCaseExecutors()
   registerStaffRequestExecutors()
   registerPolicyExecutor()
   registerMoHandler('STATUS', statusWithPartnerChecks, 'status')

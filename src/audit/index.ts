@@ -4,6 +4,7 @@ export { ALERT_REPEAT_WINDOW_MS, raiseAlert } from './alerts.ts'
 export { type BundleSource, writeBundle } from './bundle.ts'
 export { type AuditLogConfig, auditLogProblems, loadAuditLogConfig, readSignerKeyFile } from './log-config.ts'
 export { runAuditLogPass, signerFor, startAuditLog } from './log-service.ts'
+export { timeline } from './proofs.ts'
 export { latestCheckpoint, queueStatus } from './queries.ts'
 export { reconcileIfDue } from './reconcile.ts'
 export {

@@ -147,6 +147,8 @@ export type TimelineFilter =
   | { by: 'staff_id'; value: string }
   | { by: 'session_id'; value: string }
   | { by: 'request_id'; value: string }
+  /** Leaves of a whole-set ground or a case that name no number (a case's own events: offers, findings). */
+  | { by: 'basis'; value: string }
 
 /** The leaves naming a number, staff member, session or request, oldest first, from leaf index `from` on. */
 export function timelineLeaves(db: Db, filter: TimelineFilter, from: number, limit: number) {
@@ -154,6 +156,7 @@ export function timelineLeaves(db: Db, filter: TimelineFilter, from: number, lim
     .selectFrom('audit_leaves')
     .select(LEAF_COLUMNS)
     .where(filter.by, '=', filter.value)
+    .$if(filter.by === 'basis', (q) => q.where('msisdn', 'is', null))
     .where('index', '>=', from)
     .orderBy('index')
     .limit(limit)

@@ -76,6 +76,7 @@ export const NUMBER_EFFECTS: Readonly<Record<string, (after: Record<string, unkn
   'number.transferred': holding,
   'number.reclaimed': holding,
   'number.reinstated': holding,
+  'number.restored': holding,
   'sim.swapped': (after) => ({ iccid: str(after.iccid) }),
   'number.suspended': () => ({ state: 'suspended' }),
   'number.reactivated': () => ({ state: 'active' }),

@@ -32,6 +32,8 @@ async function dueRequestIds(app: App, now: Date, limit: number, only?: string):
      WHERE r.status = 'approved' AND r.kind = ANY (${SELF_EXECUTING_KINDS}::text[])
        AND r.expires_at > ${now} AND (r.not_before IS NULL OR r.not_before <= ${now})
        AND (${only ?? null}::uuid IS NULL OR r.id = ${only ?? null}::uuid)
+       -- A request on a held number waits for the hold's release (the database refuses it meanwhile).
+       AND NOT EXISTS (SELECT 1 FROM holds h WHERE h.msisdn = r.msisdn AND h.released_at IS NULL)
        AND NOT EXISTS (SELECT 1 FROM request_kind_consents k WHERE k.kind = r.kind AND NOT EXISTS (
              SELECT 1 FROM request_consents c WHERE c.request_id = r.id AND c.party = k.party AND c.method = k.method))
        AND (${only ?? null}::uuid IS NOT NULL OR NOT EXISTS (

@@ -10,6 +10,7 @@ export type CustodyEndReason =
   | 'legal_order'
   | 'inactivity'
   | 'restoration'
+  | 'restored_to_rightful_holder'
   | 'ported_out'
   | 'migration'
 

@@ -113,6 +113,7 @@ export function translateDbError(err: unknown): unknown {
     case 'NG040': // a transfer, termination or KYC change within the swap-cooling window after a SIM swap (040)
     case 'NG037': // staff roles, shop or credentials changed without their executed request; cooling approvers (037)
     case 'NG038': // request integrity: payload hash, MO consent evidence, personal data past retention (038)
+    case 'NG042': // cases and holds: a change of a held number, a restoration off its case, a hold released off request (042)
     case 'NGR01': // the disconnection register: rows only cancelled once, reported once; files written once (010)
       return guardRefusal('invariant_violation', message ?? 'the database refused this change', {
         sqlstate: code,

@@ -33,7 +33,14 @@ export interface ActivitySourcesTable {
   retired_at: NullableTimestamp
 }
 
-export type ProvisioningKind = 'bar_outgoing' | 'unbar' | 'withdraw' | 'restore' | 'sim_change'
+export type ProvisioningKind =
+  | 'bar_outgoing'
+  | 'unbar'
+  | 'withdraw'
+  | 'restore'
+  | 'sim_change'
+  | 'hold_bar'
+  | 'hold_unbar'
 
 export interface ProvisioningEventsTable {
   id: string

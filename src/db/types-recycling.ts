@@ -68,6 +68,10 @@ export interface MarketsTable {
   max_business_aging_days: number
   swap_cooling_days: number
   sim_tenure_days: number
+  /** 042: a case's service levels, in hours from the complaint. */
+  case_hold_hours: number
+  case_first_response_hours: number
+  case_resolution_hours: number
 }
 
 export interface RecyclingTables {

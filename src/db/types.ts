@@ -1,8 +1,10 @@
 // Row types of the tables the application reads and writes, written by hand to match migrations/*.sql
 // (kept small enough to review beside each migration; no code generator runs at install time).
+
 import type { ColumnType, Generated } from 'kysely'
 import type { ActivityTables } from './types-activity.ts'
 import type { AuditLogTables } from './types-audit-log.ts'
+import type { CaseTables } from './types-cases.ts'
 import type { ConsentTables } from './types-consent.ts'
 import type { CustomerTables, SubscriberKycChangeColumns } from './types-customers.ts'
 import type { RecyclingTables } from './types-recycling.ts'
@@ -103,6 +105,8 @@ export interface NumbersTable {
 }
 export interface SubscribersTable extends SubscriberKycChangeColumns {
   id: string
+  /** 042: the case whose restoration took a number back from this subscriber (the record is kept). */
+  flagged_by_case: ColumnType<string | null, string | null | undefined, string | null>
   party_kind: 'person' | 'organisation'
   account_type: 'prepaid' | 'postpaid'
   name: string
@@ -192,7 +196,8 @@ export interface DB
     AuditLogTables,
     CustomerTables,
     ConsentTables,
-    SignInTables {
+    SignInTables,
+    CaseTables {
   settings: SettingsTable
   shops: ShopsTable
   staff: StaffTable

@@ -126,6 +126,23 @@ export const ACTIONS = {
   'provisioning.dead_lettered': 'A provisioning event ran out of attempts (alert provisioning_dead_letter)',
   'provisioning.requeued': 'A dead provisioning event was put back in the queue by a person',
   'policy.version_added': 'A new recycling policy version was installed by its executed policy_change request',
+  // Cases, protective holds, restorations and compensation (issue 11, src/cases).
+  'case.complainant_code_sent':
+    'A code proving a complainant is the subscriber of a (usually former) custody went to that subscriber’s alternate contact',
+  'case.complainant_code_refused': 'A wrong complainant code was typed (attempts counted; void after five)',
+  'case.opened':
+    'A complaint or investigation was opened (category, numbers, the custody the complainant proved themselves against)',
+  'case.updated': 'A case changed owner or status, or got its first response',
+  'case.linked': 'A staff member, request or custody was linked to a case',
+  'case.confirmed': 'A compliance officer confirmed a case: its held numbers are barred on the network',
+  'case.findings_recorded':
+    'A case’s findings and conclusion were recorded, with the measures taken (a staff suspension among them)',
+  'hold.placed': 'A protective hold froze a number’s custody and SIM (with its case; at once for a complaint)',
+  'hold.released': 'An executed hold_release request released a hold',
+  'number.restored':
+    'An executed restoration ended the wrongful custody and gave the number back to the former holder its case names',
+  'compensation.offered': 'A compensation offer was made to a case’s complainant',
+  'compensation.responded': 'A complainant’s answer to a compensation offer was recorded',
   // The audit log itself (issue 5).
   'audit.reconciled':
     'Every number’s holder, SIM and state were rebuilt from the leaves and compared with the tables (counts; each difference is a risk alert)',

@@ -60,6 +60,11 @@ export const PERMISSIONS = {
   // ended failed or unknown may also be sent by a supervisor.
   decide_usage_veto: ['compliance_officer'],
   replace_warnings: ['supervisor', 'compliance_officer'],
+  // Cases (issue 11): agents in a shop or the call centre open complaints; compliance officers run cases, place
+  // holds, and file restorations and hold releases (requests another compliance officer approves).
+  open_cases: ['agent', 'compliance_officer'],
+  view_cases: ['compliance_officer', 'auditor'],
+  manage_cases: ['compliance_officer'],
   // The demo clock is a demo tool for people who work numbers; read-only roles and the admin do not move it.
   advance_clock: ['agent', 'supervisor', 'inventory_manager', 'compliance_officer'],
 } as const satisfies Record<string, readonly Role[]>

@@ -12,6 +12,7 @@ import { alertRoutes } from '../alerts/index.ts'
 import { analysisRoutes } from '../analysis/index.ts'
 import type { App } from '../app.ts'
 import { auditRoutes } from '../audit/index.ts'
+import { caseRoutes } from '../cases/index.ts'
 import { changeRoutes } from '../changes/index.ts'
 import { customerSessionRoutes, subscriberRoutes } from '../customers/index.ts'
 import { demoPartnerRoutes, metaRoutes, VERSION } from '../demo/index.ts'
@@ -141,6 +142,7 @@ export async function buildServer(app: App, options: { logRequests?: boolean } =
     requestRoutes,
     reclaimRoutes,
     changeRoutes,
+    caseRoutes,
     recyclingRoutes,
     reportRoutes,
     analysisRoutes,

@@ -10,6 +10,8 @@ export const PROVISIONING_KINDS: readonly ProvisioningKind[] = [
   'withdraw',
   'restore',
   'sim_change',
+  'hold_bar',
+  'hold_unbar',
 ]
 
 export interface ProvisioningRequest {

@@ -36,6 +36,8 @@ export async function claimDueRows(db: Db, now: Date, limit: number, leaseMs: nu
     WITH due AS (
       SELECT custody_id, next_due_at FROM recycling_state
        WHERE next_due_at <= ${now}
+         -- A held number's clock stops (invariant 3): nothing of its cycle runs until the hold is released.
+         AND NOT EXISTS (SELECT 1 FROM holds h WHERE h.msisdn = recycling_state.msisdn AND h.released_at IS NULL)
        ORDER BY next_due_at
        LIMIT ${limit}
        FOR UPDATE SKIP LOCKED)

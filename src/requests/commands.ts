@@ -1,8 +1,9 @@
 // The request workflow (four eyes): create, approve, reject, cancel, execute. Each is one transaction through the
 // one write path; the database checks the same rules again (migrations 005 and 010).
 import { randomUUID } from 'node:crypto'
+import type { StaffActor } from '../access/index.ts'
 import { type Audited, type AuditReceipt, audited, type CommandContext, recordAudit } from '../audit/index.ts'
-import { ForbiddenError, NotFoundError } from '../domain/errors.ts'
+import { ConflictError, ForbiddenError, NotFoundError } from '../domain/errors.ts'
 import { earliestExecution, REQUEST_TABLE, type RequestKind, requestExpiry } from '../domain/requests.ts'
 import { auditData, staffActorOf } from './audit-data.ts'
 import { expireRequest } from './closing.ts'
@@ -16,6 +17,7 @@ import { payloadSha256 } from './payload.ts'
 import { approverIneligibility, INELIGIBILITY_MESSAGES } from './policies.ts'
 import {
   approverCandidates,
+  holdingCase,
   lockRequest,
   openRequestsOn,
   type RequestRecord,
@@ -32,6 +34,8 @@ export interface NewRequest {
   notBefore?: Date
   /** DOMAIN: a legal order that forbids notice executes without the kind's wait (refused for any other kind). */
   withoutWait?: boolean
+  /** Staff who may not approve it beyond the kind's rule (a restoration: the owner of its case). */
+  approverNot?: string[]
 }
 
 /**
@@ -69,6 +73,7 @@ export async function createRequest(ctx: CommandContext, input: NewRequest): Pro
   if (input.withoutWait && input.kind !== 'legal_order')
     throw new ForbiddenError(`request_${input.kind}`, 'Only a legal order that forbids notice skips its waiting time')
   const receipts: AuditReceipt[] = []
+  if (input.msisdn && !HOLD_KINDS.includes(input.kind)) await refuseHeld(ctx, requester, input.kind, input.msisdn)
   if (input.msisdn) {
     for (const open of await openRequestsOn(ctx.tx, input.msisdn, input.kind)) {
       if (open.expires_at > ctx.now) {
@@ -96,6 +101,7 @@ export async function createRequest(ctx: CommandContext, input: NewRequest): Pro
       requesterId: requester.staffId,
       excludeShop: rule.approverOtherShop ? requester.shopId : undefined,
       grantedBefore: cooling > 0 ? new Date(ctx.now.getTime() - cooling) : undefined,
+      excludeStaff: input.approverNot,
     })
     if (!candidate) throw new NoEligibleApproverError(input.kind, rule.approverRole)
     assignedTo = candidate.id
@@ -129,6 +135,25 @@ export async function createRequest(ctx: CommandContext, input: NewRequest): Pro
     data: auditData(record, { requester_shop: requester.shopId }),
   })
   return audited(record, [receipt, ...receipts])
+}
+
+/** Kinds a case files on its own held number. */
+const HOLD_KINDS: readonly RequestKind[] = ['restoration', 'hold_release']
+
+/** Nothing new is filed on a held number (invariant 3): it would only wait for the hold's release. */
+async function refuseHeld(ctx: CommandContext, requester: StaffActor, kind: RequestKind, msisdn: string) {
+  const reference = await holdingCase(ctx.tx, msisdn)
+  if (!reference) return
+  throw new ConflictError(
+    'number_on_hold',
+    `${msisdn} is on hold for case ${reference}: its custody and SIM do not change until the hold is released`,
+    { msisdn, case_reference: reference },
+  ).withAlert({
+    kind: 'held_number_change_refused',
+    severity: 'risk',
+    msisdn,
+    attempt: { action: 'create_request', kind, staff_id: requester.staffId, username: requester.username },
+  })
 }
 
 function laterOf(a: Date | null, b: Date | null): Date | null {

@@ -118,6 +118,8 @@ export interface ApproverCandidateQuery {
   excludeShop: string | null | undefined
   /** Only staff whose latest role grant or credential reset is at or before this instant (cooling period). */
   grantedBefore?: Date
+  /** Staff who may not decide this request (a restoration's case owner). */
+  excludeStaff?: string[]
 }
 
 /**
@@ -134,11 +136,20 @@ export async function approverCandidates(
       FROM staff s
      WHERE s.status = 'active' AND ${q.role} = ANY (s.roles) AND s.id <> ${q.requesterId}
        AND (${q.excludeShop === undefined} OR s.shop_id IS DISTINCT FROM ${q.excludeShop ?? null}::text)
+       AND NOT (s.id = ANY (${q.excludeStaff ?? []}::uuid[]))
        AND (${q.grantedBefore === undefined} OR greatest(s.roles_granted_at, s.credentials_reset_at) IS NULL
             OR greatest(s.roles_granted_at, s.credentials_reset_at) <= ${q.grantedBefore ?? null}::timestamptz)
      ORDER BY load, random()
      LIMIT 20`.execute(db)
   return rows
+}
+
+/** The reference of the case whose active hold is on `msisdn` (the oldest), or null. */
+export async function holdingCase(db: Reader, msisdn: string): Promise<string | null> {
+  const { rows } = await sql<{ reference: string }>`
+    SELECT c.reference FROM holds h JOIN cases c ON c.id = h.case_id
+     WHERE h.msisdn = ${msisdn} AND h.released_at IS NULL ORDER BY h.placed_at LIMIT 1`.execute(db)
+  return rows[0]?.reference ?? null
 }
 
 export async function requestApprovals(db: Reader, requestIds: string[]): Promise<ApprovalRecord[]> {

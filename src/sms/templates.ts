@@ -143,6 +143,47 @@ export const NOTICE_TEMPLATES = {
       `មានការស្នើសុំស៊ីមកាតថ្មីសម្រាប់លេខ ${p.msisdn} នៅហាងរបស់យើង (ស៊ីមបាត់)។ វានឹងដំណើរការបន្ទាប់ពី ${p.after}។ ` +
       `ប្រសិនបើម្ចាស់លេខមិនបានស្នើសុំទេ សូមឆ្លើយតប NO ពីលេខ ${p.msisdn} ឬទូរស័ព្ទមកយើងភ្លាមៗ ដើម្បីបញ្ឈប់វា។`,
   },
+  /**
+   * Cases (src/cases): a complainant proves they are the subscriber of a (usually former) custody with a code sent to
+   * that subscriber's alternate contact; the number itself may ring someone else's SIM.
+   */
+  complainant_code: {
+    params: ['code', 'msisdn', 'staff', 'minutes'],
+    en: (p) =>
+      `Your code ${p.code} lets ${p.staff} record your complaint about ${p.msisdn}. Give it only to the staff ` +
+      `member serving you now. It expires in ${p.minutes} minutes.`,
+    km: (p) =>
+      `លេខកូដ ${p.code} អនុញ្ញាតឱ្យ ${p.staff} កត់ត្រាពាក្យបណ្តឹងរបស់អ្នកអំពីលេខ ${p.msisdn}។ ` +
+      `សូមប្រាប់លេខកូដនេះតែទៅបុគ្គលិកដែលកំពុងបម្រើអ្នកប៉ុណ្ណោះ។ លេខកូដនេះផុតកំណត់ក្នុងរយៈពេល ${p.minutes} នាទី។`,
+  },
+  /** A complaint placed a protective hold: told to the complainant on the contact they gave. */
+  case_opened: {
+    params: ['reference', 'msisdn'],
+    en: (p) =>
+      `We received your complaint ${p.reference} about ${p.msisdn}. The number is frozen: nobody can change its ` +
+      'holder or SIM while we investigate. We will contact you.',
+    km: (p) =>
+      `យើងបានទទួលពាក្យបណ្តឹង ${p.reference} របស់អ្នកអំពីលេខ ${p.msisdn}។ លេខនេះត្រូវបានបង្កក៖ ` +
+      'គ្មាននរណាអាចប្តូរម្ចាស់ ឬស៊ីមរបស់វាបានទេ ខណៈពេលយើងស៊ើបអង្កេត។ យើងនឹងទាក់ទងអ្នក។',
+  },
+  /** A restoration is filed: told to the number (the holder now) and to the rightful holder before it executes. */
+  restoration_wrongful: {
+    params: ['msisdn', 'reference'],
+    en: (p) =>
+      `Under case ${p.reference}, number ${p.msisdn} is being returned to its rightful holder. Your SIM for it ` +
+      'will stop working. Please contact us or visit one of our shops.',
+    km: (p) =>
+      `តាមករណី ${p.reference} លេខ ${p.msisdn} កំពុងត្រូវបានប្រគល់ជូនម្ចាស់ត្រឹមត្រូវវិញ។ ស៊ីមរបស់អ្នកសម្រាប់លេខនេះនឹង` +
+      'ឈប់ដំណើរការ។ សូមទាក់ទងមកយើង ឬអញ្ជើញមកហាងរបស់យើង។',
+  },
+  restoration_rightful: {
+    params: ['msisdn', 'reference'],
+    en: (p) =>
+      `Under case ${p.reference}, number ${p.msisdn} is being returned to you on a new SIM from our shop. ` +
+      'We will tell you when it works.',
+    km: (p) =>
+      `តាមករណី ${p.reference} លេខ ${p.msisdn} កំពុងត្រូវបានប្រគល់ជូនអ្នកវិញ ជាមួយស៊ីមថ្មីពីហាងរបស់យើង។ យើងនឹងប្រាប់អ្នកនៅពេលវាដំណើរការ។`,
+  },
   /** Free text the caller wrote in the notice's language. */
   notice: {
     params: ['text'],

@@ -3,3 +3,4 @@
 export { adminRoutes } from './admin-routes.ts'
 export { bootstrapStaff, MACHINE_SCOPE_NAMES, MACHINE_SCOPES } from './administration.ts'
 export { registerStaffRequestExecutors } from './staff-requests.ts'
+export { suspendStaff } from './suspension.ts'

@@ -1,0 +1,109 @@
+// The case file from the log (issue 11, item 3): the history of each number of the case — who did what, when, on
+// whose approval, from which shop and session — and the case's own events, each leaf with its inclusion proof
+// checked here against the latest signed checkpoint. A leaf after that checkpoint says so; a proof that fails is
+// shown as failed, never hidden.
+import type { Kysely } from 'kysely'
+import { leafHash, timeline, verifyInclusion } from '../audit/index.ts'
+import type { DB } from '../db/types.ts'
+import { caseNumbers } from './queries.ts'
+
+export type ProofCheck = 'verified' | 'awaiting_checkpoint' | 'failed'
+
+export interface CaseFileEntry {
+  index: number
+  at: string
+  action: string
+  msisdn: string | null
+  staff_id: string | null
+  username: string | null
+  shop_id: string | null
+  session_id: string | null
+  request_id: string | null
+  /** Who approved the request the leaf is about (decided approvals, not voided). */
+  approved_by: { staff_id: string; username: string; shop_id: string | null }[]
+  leaf_hash: string
+  proof: ProofCheck
+  link: string
+}
+
+export interface CaseFile {
+  checkpoint: { size: number; root: string } | null
+  entries: CaseFileEntry[]
+  counts: Record<ProofCheck, number>
+}
+
+const LIMIT = 2000
+
+export async function caseFile(db: Kysely<DB>, caseId: string, since?: Date): Promise<CaseFile> {
+  const numbers = await caseNumbers(db, caseId)
+  const parts = await Promise.all([
+    ...numbers.map((msisdn) => timeline(db, { by: 'msisdn', value: msisdn }, { limit: LIMIT })),
+    timeline(db, { by: 'basis', value: caseId }, { limit: LIMIT }),
+  ])
+  const checkpoint = parts.map((p) => p.checkpoint).find((c) => c) ?? null
+  const seen = new Set<number>()
+  const rows = parts
+    .flatMap((p) => p.entries)
+    .filter((e) => {
+      const index = Number(e.leaf.index)
+      if (seen.has(index) || (since && new Date(e.leaf.at) < since)) return false
+      seen.add(index)
+      return true
+    })
+    .sort((a, b) => Number(a.leaf.index) - Number(b.leaf.index))
+
+  const staffIds = [...new Set(rows.map((r) => r.leaf.staff_id).filter((s): s is string => !!s))]
+  const requestIds = [...new Set(rows.map((r) => r.leaf.request_id).filter((s): s is string => !!s))]
+  const [staff, approvals] = await Promise.all([
+    staffIds.length
+      ? db.selectFrom('staff').select(['id', 'username', 'shop_id']).where('id', 'in', staffIds).execute()
+      : [],
+    requestIds.length
+      ? db
+          .selectFrom('request_approvals as a')
+          .innerJoin('staff as s', 's.id', 'a.approver_id')
+          .select(['a.request_id', 'a.approver_id', 's.username', 's.shop_id'])
+          .where('a.request_id', 'in', requestIds)
+          .where('a.decision', '=', 'approved')
+          .execute()
+      : [],
+  ])
+  const staffById = new Map(staff.map((s) => [s.id, s]))
+  const counts: Record<ProofCheck, number> = { verified: 0, awaiting_checkpoint: 0, failed: 0 }
+  const entries = rows.map((e): CaseFileEntry => {
+    const index = Number(e.leaf.index)
+    let proof: ProofCheck = 'awaiting_checkpoint'
+    if (e.proof && checkpoint) {
+      try {
+        verifyInclusion(leafHash(e.leaf.leaf), index, checkpoint.size, e.proof, checkpoint.root)
+        proof = 'verified'
+      } catch {
+        proof = 'failed'
+      }
+    }
+    counts[proof]++
+    const who = e.leaf.staff_id ? staffById.get(e.leaf.staff_id) : undefined
+    return {
+      index,
+      at: new Date(e.leaf.at).toISOString(),
+      action: e.leaf.action,
+      msisdn: e.leaf.msisdn,
+      staff_id: e.leaf.staff_id,
+      username: who?.username ?? null,
+      shop_id: who?.shop_id ?? null,
+      session_id: e.leaf.session_id,
+      request_id: e.leaf.request_id,
+      approved_by: approvals
+        .filter((a) => a.request_id === e.leaf.request_id)
+        .map((a) => ({ staff_id: a.approver_id, username: a.username, shop_id: a.shop_id })),
+      leaf_hash: Buffer.from(e.leaf.leaf_hash).toString('base64'),
+      proof,
+      link: `/api/v1/audit/proofs/inclusion?index=${index}`,
+    }
+  })
+  return {
+    checkpoint: checkpoint ? { size: checkpoint.size, root: checkpoint.root.toString('base64') } : null,
+    entries,
+    counts,
+  }
+}
