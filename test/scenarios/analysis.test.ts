@@ -3,7 +3,14 @@
 // pair; an honest agent only sold the number. The analysis ranks the pair first, every figure links to its leaves,
 // the periodic job raises one alert per culprit (repeats counted, no flood), and agents may not read any of it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { analyseNumbers, type NumbersAnalysis, raiseStaffRiskAlerts, staffSignals } from '../../src/analysis/index.ts'
+import {
+  type AnalysedStaff,
+  analyseNumbers,
+  type NumbersAnalysis,
+  presentNumbersAnalysis,
+  raiseStaffRiskAlerts,
+  staffSignals,
+} from '../../src/analysis/index.ts'
 import { runAuditLogPass } from '../../src/audit/log-service.ts'
 import { runCommand } from '../../src/audit/run-command.ts'
 import { executeDueRequests } from '../../src/changes/due.ts'
@@ -142,7 +149,36 @@ describe('analyseNumbers', () => {
     expect(expected).toHaveLength(6)
   })
 
-  it('a smaller N of its own is honoured, a larger one finds no pair', async () => {
+  it('compares the agent’s filings with the median of the other agents', async () => {
+    const of = (id: string) => analysis.staff.find((x) => x.staff.id === id) as AnalysedStaff
+    const filed = await t.app.db
+      .selectFrom('audit_leaves')
+      .select('index')
+      .where('staff_id', '=', rogue.id)
+      .where('action', '=', 'request.created')
+      .orderBy('index')
+      .execute()
+    // The other agents (the honest one) filed nothing: a median of 0 counts as 1.
+    expect(of(rogue.id).signals.volume).toEqual({
+      count: 3,
+      role: 'agent',
+      peer_median: 0,
+      ratio: 3,
+      leaves: filed.map((r) => Number(r.index)),
+    })
+    expect(of(colluder.id).signals.volume).toMatchObject({ count: 3, role: 'supervisor' })
+    expect(of(honest.id).signals.volume).toMatchObject({ count: 0, ratio: 0 })
+  })
+
+  it('presents every leaf with the link that fetches it with its proof', () => {
+    const shown = presentNumbersAnalysis(analysis)
+    const first = shown.staff[0].signals.swap_without_reply_then_transfer
+    expect(first.leaves.map((l) => l.index)).toEqual(analysis.staff[0].signals.swap_without_reply_then_transfer.leaves)
+    expect(first.leaves.every((l) => l.link === `/api/v1/audit/proofs/inclusion?index=${l.index}`)).toBe(true)
+    expect(shown.until).toBe(t.clock.now().toISOString())
+  })
+
+  it('a larger N of its own finds no pair', async () => {
     const strict = await analyseNumbers(t.app.db, { msisdns: [msisdn], clock: t.app.clock, options: { pairMin: 4 } })
     expect(strict.staff.find((x) => x.staff.id === rogue.id)?.signals.repeated_pairs.count).toBe(0)
   })
