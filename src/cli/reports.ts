@@ -5,7 +5,7 @@ import { resolve } from 'node:path'
 import { type Command, InvalidArgumentError } from 'commander'
 import { ConflictError } from '../domain/errors.ts'
 import { type MonthlyReport, monthlyCsv } from '../reports/index.ts'
-import { withApi } from './api-client.ts'
+import { type Api, withApi } from './api-client.ts'
 import type { GlobalOptions } from './commands.ts'
 
 interface ReportFile {
@@ -17,6 +17,18 @@ interface ReportFile {
   cancellations: number
   created: boolean
   content: string
+}
+
+const pdfOrCsv = (v: string) => {
+  if (v !== 'csv' && v !== 'pdf') throw new InvalidArgumentError('It must be csv or pdf.')
+  return v
+}
+
+/** A report's bytes as the server wrote them (a PDF), or its refusal. */
+export async function download(api: Api, path: string): Promise<Buffer> {
+  const res = await api.raw('GET', path)
+  if (!res.ok) throw api.refusal(res.status, await api.readJson(res), path)
+  return Buffer.from(await res.arrayBuffer())
 }
 
 const month = (v: string) => {
@@ -32,9 +44,10 @@ export function reportCommands(program: Command, globals: () => GlobalOptions): 
       "the regulator's monthly report: numbers warned, suspended, withdrawn, reclaimed, recycled; warnings delivered and failed; transfers and SIM swaps; alerts by staff member; partner checks; the signed checkpoint covering the month's leaves",
     )
     .requiredOption('-m, --month <month>', "the month, YYYY-MM (in the operator's time zone)", month)
-    .option('-o, --out <file>', 'where to save the CSV (default: ./numguard-monthly-YYYY-MM.csv)')
+    .option('-f, --format <format>', 'csv, or pdf (English and Khmer labels, written by the server)', pdfOrCsv, 'csv')
+    .option('-o, --out <file>', 'where to save the file (default: ./numguard-monthly-YYYY-MM.csv or .pdf)')
     .option('--json', 'print the whole report as JSON instead')
-    .action((o) => monthly({ ...globals(), month: o.month, out: o.out, json: o.json }))
+    .action((o) => monthly({ ...globals(), month: o.month, format: o.format, out: o.out, json: o.json }))
   report
     .command('disconnections')
     .description(
@@ -70,8 +83,16 @@ async function disconnections(o: GlobalOptions & { month: string; out?: string; 
   })
 }
 
-async function monthly(o: GlobalOptions & { month: string; out?: string; json?: boolean }) {
+async function monthly(o: GlobalOptions & { month: string; format: 'csv' | 'pdf'; out?: string; json?: boolean }) {
   await withApi(o, async (api) => {
+    if (o.format === 'pdf' && !o.json) {
+      const pdf = await download(api, `/api/v1/reports/monthly?month=${o.month}&format=pdf`)
+      const path = resolve(o.out ?? `numguard-monthly-${o.month}.pdf`)
+      await writeFile(path, pdf, { mode: 0o640 })
+      console.log(`${o.month}: PDF, ${pdf.length} bytes, English and Khmer labels`)
+      console.log(`saved to ${path}`)
+      return
+    }
     const r = await api.request<MonthlyReport>('GET', `/api/v1/reports/monthly?month=${o.month}`)
     if (o.json) return console.log(JSON.stringify(r, null, 2))
     const path = resolve(o.out ?? `numguard-monthly-${r.month}.csv`)

@@ -1,12 +1,14 @@
 // The console's monthly report in Debian's Chromium: an auditor opens it and it shows last month's figures (the
 // month before the server's clock), final and covered by a signed checkpoint, with the staff member whose refused
-// calls raised alerts.
+// calls raised alerts; its Download PDF link saves the month's PDF.
+import { readFileSync } from 'node:fs'
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runAuditLogPass } from '../../src/audit/log-service.ts'
 import { openTestApp, type TestApp } from '../helpers/app.ts'
 import { ensureConsoleBuilt, launchChromium, signedInPage } from '../helpers/browser.ts'
 import { createStaffAccount, makeStaff, type TestStaff } from '../helpers/factories.ts'
+import { lineWith, readPdf } from '../helpers/pdf.ts'
 import { DAY, sellTo } from '../helpers/reclaim-fixtures.ts'
 import { queueTestNotice } from '../helpers/sms.ts'
 import { auth } from '../http/support.ts'
@@ -54,5 +56,9 @@ describe('the monthly report page in Chromium', () => {
     expect(await page.getByTestId('monthly-complete').textContent()).toBe('final')
     expect(await page.getByTestId('monthly-staff').textContent()).toContain(agent.username)
     await page.screenshot({ path: '/tmp/numguard-monthly-page.png', fullPage: true })
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('monthly-pdf').click()])
+    expect(download.suggestedFilename()).toBe('numguard-monthly-2026-03.pdf')
+    const pdf = await readPdf(readFileSync(await download.path()))
+    expect(lineWith(pdf, 'Numbers warned', '1')).toBeDefined()
   }, 90_000)
 })

@@ -1,12 +1,15 @@
 // `numguard report disconnections --month`: the CLI asks the running server for the month's file and saves it; a
-// re-run saves the same bytes; an existing different file is never overwritten.
+// re-run saves the same bytes; an existing different file is never overwritten. `numguard report monthly` saves the
+// monthly report as CSV or, written by the server, as PDF.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sha256Hex } from '../../src/access/secrets.ts'
+import { runAuditLogPass } from '../../src/audit/log-service.ts'
 import { openTestApp, type TestApp } from '../helpers/app.ts'
 import { makeStaff } from '../helpers/factories.ts'
+import { lineWith, readPdf } from '../helpers/pdf.ts'
 import { DAY, sellTo, withdrawForInactivity } from '../helpers/reclaim-fixtures.ts'
 import { cliEnv, errorLines, numguard } from './support.ts'
 
@@ -66,5 +69,29 @@ describe('numguard report disconnections', () => {
     const bad = await numguard(['report', 'disconnections', '--month', '2026-3'], env)
     expect(bad.code).toBe(1)
     expect(bad.stderr).toMatch(/YYYY-MM/)
+  })
+})
+
+describe('numguard report monthly', () => {
+  it('saves the month as CSV by default and as PDF with --format pdf', async () => {
+    await runAuditLogPass(t.app) // the month's leaves enter the tree and a checkpoint is signed
+    const csv = join(dir, 'monthly.csv')
+    const run = await numguard(['report', 'monthly', '--month', '2026-03', '--out', csv], env)
+    expect(run.code, run.stderr).toBe(0)
+    const rows = readFileSync(csv, 'utf8').split('\r\n')
+    expect(rows[0]).toBe('section,item,value')
+    expect(rows).toContain('numbers,withdrawn,1')
+
+    const out = join(dir, 'monthly.pdf')
+    const pdfRun = await numguard(['report', 'monthly', '--month', '2026-03', '--format', 'pdf', '--out', out], env)
+    expect(pdfRun.code, pdfRun.stderr).toBe(0)
+    expect(pdfRun.stdout).toContain(`saved to ${out}`)
+    const pdf = await readPdf(readFileSync(out))
+    expect(lineWith(pdf, 'Monthly report 2026-03')).toBeDefined()
+    expect(lineWith(pdf, 'Withdrawn for inactivity', '1')).toBeDefined()
+
+    const bad = await numguard(['report', 'monthly', '--month', '2026-03', '--format', 'docx'], env)
+    expect(bad.code).toBe(1)
+    expect(bad.stderr).toMatch(/csv or pdf/)
   })
 })

@@ -93,6 +93,14 @@ export function MonthlyReportPage() {
         >
           Download CSV
         </a>
+        <a
+          className="btn"
+          href={`/api/v1/reports/monthly${qs({ month, format: 'pdf' })}`}
+          download={`numguard-monthly-${month}.pdf`}
+          data-testid="monthly-pdf"
+        >
+          Download PDF
+        </a>
       </div>
       <QueryView q={q} what="the monthly report">
         {(r) => (
