@@ -2,6 +2,7 @@
 // compliance officers open complaints; compliance officers run cases; auditors read them. Restorations and hold
 // releases are requests: src/requests' routes approve and execute them.
 import type { FastifyInstance } from 'fastify'
+import { analyseNumbers, presentNumbersAnalysis } from '../analysis/index.ts'
 import type { App } from '../app.ts'
 import { runCommand } from '../audit/index.ts'
 import { CASE_CATEGORIES, CASE_CONCLUSIONS, CASE_STATUSES } from '../domain/cases.ts'
@@ -17,7 +18,7 @@ import { sendComplainantCode } from './complainant.ts'
 import { type FindingsInput, recordFindings } from './findings.ts'
 import { placeHold, requestHoldRelease } from './holds.ts'
 import { presentCase, presentCases } from './presenters.ts'
-import { activeHoldsOn, findCaseByRef, listCases, lockCase } from './queries.ts'
+import { activeHoldsOn, caseNumbers, findCaseByRef, listCases, lockCase } from './queries.ts'
 import { type RestorationInput, requestRestoration } from './restoration.ts'
 
 const tags = ['cases']
@@ -149,6 +150,34 @@ export async function caseRoutes(server: FastifyInstance, app: App) {
     async (request) => {
       const c = await caseOf(request.params.id)
       return { case_id: c.id, reference: c.reference, ...(await caseFile(app.db, c.id)) }
+    },
+  )
+
+  server.get<{ Params: { id: string }; Querystring: { days: number } }>(
+    '/api/v1/cases/:id/analysis',
+    {
+      config: view,
+      schema: {
+        tags,
+        summary:
+          'Internal analysis: the staff who touched the case’s numbers, ranked by risk, each figure with its leaves',
+        params: caseParams,
+        querystring: {
+          type: 'object',
+          properties: { days: { type: 'integer', minimum: 1, maximum: 730, default: 180 } },
+          additionalProperties: false,
+        },
+        response: errorResponses,
+      },
+    },
+    async (request) => {
+      const c = await caseOf(request.params.id)
+      const analysis = await analyseNumbers(app.db, {
+        msisdns: await caseNumbers(app.db, c.id),
+        clock: app.clock,
+        days: request.query.days,
+      })
+      return { case_id: c.id, reference: c.reference, ...presentNumbersAnalysis(analysis) }
     },
   )
 
