@@ -2,6 +2,7 @@
 // stolen ID card (no reply from the holder), transfer the number once the cooling is over, and keep working as a
 // pair; an honest agent only sold the number. The analysis ranks the pair first, every figure links to its leaves,
 // the periodic job raises one alert per culprit (repeats counted, no flood), and agents may not read any of it.
+import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   type AnalysedStaff,
@@ -244,6 +245,15 @@ describe('the periodic alert job', () => {
     const refused = await api.post(rogue, `${num(msisdn)}/termination`, {})
     expect(refused.statusCode).toBe(403)
     await runAuditLogPass(t.app)
+    const alertId = refused.json().details.alert_id as string
+    const [raisedLeaf] = await t.app.db
+      .selectFrom('audit_leaves')
+      .select('index')
+      .where('action', '=', 'alert.raised')
+      .where(sql<string>`convert_from(leaf, 'UTF8')::jsonb #>> '{after,alert_id}'`, '=', alertId)
+      .execute()
+    const rogueNow = await staffSignals(t.app.db, rogue.id, { clock: t.app.clock })
+    expect(rogueNow?.signals.refused_attempts.leaves).toContain(Number(raisedLeaf.index))
     const out = await raiseStaffRiskAlerts(t.app)
     expect(out.raised).toBeGreaterThanOrEqual(1)
     const now = await riskAlerts()
