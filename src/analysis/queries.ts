@@ -88,9 +88,11 @@ export function actionLeaves(db: Kysely<DB>, ids: readonly string[], scope: Scop
       'at',
       'msisdn',
       'staff_id',
-      sql<
-        string | null
-      >`COALESCE(${leafJson} #>> '{data,requester_shop}', ${leafJson} #>> '{data,evidence,shop_id}')`.as('shop'),
+      // Only filings and in-shop consents say where they were made: the other leaves are not parsed.
+      sql<string | null>`CASE WHEN action IN ('request.created', 'request.consent_recorded')
+        THEN COALESCE(${leafJson} #>> '{data,requester_shop}', ${leafJson} #>> '{data,evidence,shop_id}') END`.as(
+        'shop',
+      ),
     ])
     .where('staff_id', 'in', ids)
     .where('at', '>=', w.since)

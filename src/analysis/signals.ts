@@ -209,7 +209,11 @@ function timeZoneOf(msisdn: string | null): string {
   return MARKETS[(msisdn && marketOfMsisdn(msisdn)) || DEFAULT_MARKET].timeZone
 }
 
-/** Off-hours: a leaf's local minute outside SHOP_HOURS. Away: a leaf naming a shop that is not the staff's own. */
+/**
+ * Off-hours: a leaf's local minute outside SHOP_HOURS. Away: a leaf naming a shop (a filing's requester_shop, an ID
+ * check's evidence) that is not the staff member's own — the shop their record names now, so a member moved by a role
+ * grant shows their earlier shop's work as away until it leaves the window (the role grant's leaf explains it).
+ */
 async function placesAndHours(
   db: Kysely<DB>,
   people: readonly { id: string; shop_id: string | null }[],
