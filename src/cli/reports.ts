@@ -24,6 +24,11 @@ const pdfOrCsv = (v: string) => {
   return v
 }
 
+const pdfOrJson = (v: string) => {
+  if (v !== 'json' && v !== 'pdf') throw new InvalidArgumentError('It must be pdf or json.')
+  return v
+}
+
 /** A report's bytes as the server wrote them (a PDF), or its refusal. */
 export async function download(api: Api, path: string): Promise<Buffer> {
   const res = await api.raw('GET', path)
@@ -48,6 +53,15 @@ export function reportCommands(program: Command, globals: () => GlobalOptions): 
     .option('-o, --out <file>', 'where to save the file (default: ./numguard-monthly-YYYY-MM.csv or .pdf)')
     .option('--json', 'print the whole report as JSON instead')
     .action((o) => monthly({ ...globals(), month: o.month, format: o.format, out: o.out, json: o.json }))
+  report
+    .command('incident')
+    .description(
+      "the regulator's account of one case: summary, SLA figures, the numbers' history from the audit log with each inclusion proof checked, holds, restoration, compensation offers, findings, measures, the signed checkpoint",
+    )
+    .argument('<case>', 'the case id or reference (e.g. KH-2026-000001)')
+    .option('-f, --format <format>', 'pdf (English and Khmer labels) or json', pdfOrJson, 'pdf')
+    .option('-o, --out <file>', 'where to save it (default: ./numguard-incident-REFERENCE.pdf or .json)')
+    .action((ref, o) => incident({ ...globals(), ref, format: o.format, out: o.out }))
   report
     .command('disconnections')
     .description(
@@ -114,5 +128,28 @@ async function monthly(o: GlobalOptions & { month: string; format: 'csv' | 'pdf'
         `partner checks ${r.partner.checks}`,
     )
     console.log(`saved to ${path}`)
+  })
+}
+
+interface IncidentSummary {
+  case: { id: string; reference: string; status: string }
+  timeline: unknown[]
+  proofs: { verified: number; awaiting_checkpoint: number; failed: number }
+  checkpoint: { size: number } | null
+}
+
+async function incident(o: GlobalOptions & { ref: string; format: 'pdf' | 'json'; out?: string }) {
+  await withApi(o, async (api) => {
+    const path = `/api/v1/reports/incident/${encodeURIComponent(o.ref)}`
+    const r = await api.request<IncidentSummary>('GET', path)
+    const out = resolve(o.out ?? `numguard-incident-${r.case.reference}.${o.format}`)
+    if (o.format === 'pdf') await writeFile(out, await download(api, `${path}?format=pdf`), { mode: 0o640 })
+    else await writeFile(out, `${JSON.stringify(r, null, 2)}\n`, { mode: 0o640 })
+    const p = r.proofs
+    console.log(
+      `${r.case.reference} (${r.case.status}): ${r.timeline.length} leaves, ${p.verified} proofs verified, ` +
+        `${p.awaiting_checkpoint} awaiting a checkpoint, ${p.failed} failed${r.checkpoint ? `; checkpoint ${r.checkpoint.size}` : ''}`,
+    )
+    console.log(`saved to ${out}`)
   })
 }

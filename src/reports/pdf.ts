@@ -39,7 +39,7 @@ export type Block =
   | { kind: 'heading'; text: Label }
   | { kind: 'paragraph'; text: Cell; small?: boolean }
   | { kind: 'facts'; rows: FactRow[] }
-  | { kind: 'table'; columns: Column[]; rows: Cell[][]; empty?: Label }
+  | { kind: 'table'; columns: Column[]; rows: Cell[][]; empty?: Label; small?: boolean }
 
 export interface CheckpointRef {
   size: number
@@ -194,12 +194,13 @@ class Writer {
   }
 
   /** A table with a two-line header (English over Khmer), repeated on each page the table runs onto. */
-  table(columns: Column[], rows: Cell[][], empty?: Label) {
+  table(columns: Column[], rows: Cell[][], empty?: Label, small = false) {
+    const size = small ? 7 : 8.5
     const total = columns.reduce((s, c) => s + (c.width ?? 1), 0)
     const widths = columns.map((c) => (this.width * (c.width ?? 1)) / total)
     const xs = widths.map((_, i) => MARGIN + widths.slice(0, i).reduce((s, v) => s + v, 0))
     const header = () => {
-      this.pdf.font('bold').fontSize(8.5).fillColor('black')
+      this.pdf.font('bold').fontSize(size).fillColor('black')
       const h =
         Math.max(
           ...columns.map((c, i) => this.pdf.heightOfString(`${c.label.en}\n${c.label.km}`, { width: widths[i] - 6 })),
@@ -221,16 +222,16 @@ class Writer {
     }
     header()
     if (rows.length === 0 && empty) {
-      this.pdf.font('regular').fontSize(8.5).fillColor(GREY)
+      this.pdf.font('regular').fontSize(size).fillColor(GREY)
       this.write(cellText(empty), MARGIN, this.pdf.y + 3, this.width)
     }
     for (const row of rows) {
       const cells = row.map(cellText)
-      this.pdf.font('regular').fontSize(8.5)
+      this.pdf.font('regular').fontSize(size)
       const h = Math.max(...cells.map((s, i) => this.pdf.heightOfString(s, { width: widths[i] - 6 }))) + 4
       if (this.room(h)) header()
       const y = this.pdf.y
-      this.pdf.font('regular').fontSize(8.5).fillColor('black')
+      this.pdf.font('regular').fontSize(size).fillColor('black')
       cells.forEach((s, i) => {
         this.write(s, xs[i], y + 2, widths[i] - 6, { align: columns[i].align ?? 'left' })
       })
@@ -292,7 +293,7 @@ export async function renderPdf(doc: ReportDocument, createdAt: Date): Promise<B
     if (b.kind === 'heading') w.heading(b.text)
     else if (b.kind === 'paragraph') w.paragraph(b.text, b.small)
     else if (b.kind === 'facts') w.facts(b.rows)
-    else w.table(b.columns, b.rows, b.empty)
+    else w.table(b.columns, b.rows, b.empty, b.small)
   }
   w.footers(doc.checkpoint)
   pdf.end()

@@ -12,6 +12,8 @@ import {
   registerSummary,
   reportPeriod,
 } from './disconnections.ts'
+import { incidentReport } from './incident.ts'
+import { incidentDocument } from './incident-pdf.ts'
 import { monthlyCsv, monthlyReport, previousMonth } from './monthly.ts'
 import { monthlyDocument } from './monthly-pdf.ts'
 import { renderPdf } from './pdf.ts'
@@ -120,6 +122,37 @@ export async function reportRoutes(server: FastifyInstance, app: App) {
         .type('text/csv; charset=utf-8')
         .header('content-disposition', `attachment; filename="numguard-monthly-${report.month}.csv"`)
         .send(monthlyCsv(report))
+    },
+  )
+
+  server.get<{ Params: { caseId: string }; Querystring: { format?: 'json' | 'pdf' } }>(
+    '/api/v1/reports/incident/:caseId',
+    {
+      config: { access: { auth: 'staff', permission: 'view_reports' } },
+      schema: {
+        tags,
+        summary:
+          "The regulator's account of one case (id or reference): summary, SLA figures, numbers, their history from the audit log with each inclusion proof checked, holds, restoration, compensation offers, findings, measures and the signed checkpoint (JSON, or PDF with English and Khmer labels)",
+        params: {
+          type: 'object',
+          properties: { caseId: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9-]+$' } },
+          required: ['caseId'],
+        },
+        querystring: {
+          type: 'object',
+          properties: { format: { type: 'string', enum: ['json', 'pdf'], default: 'json' } },
+          additionalProperties: false,
+        },
+        response: errorResponses,
+      },
+    },
+    async (request, reply) => {
+      const report = await incidentReport(app, request.params.caseId)
+      if (request.query.format !== 'pdf') return report
+      return reply
+        .type('application/pdf')
+        .header('content-disposition', `attachment; filename="numguard-incident-${report.case.reference}.pdf"`)
+        .send(await renderPdf(incidentDocument(report), new Date(report.generated_at)))
     },
   )
 }

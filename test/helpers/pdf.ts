@@ -52,12 +52,19 @@ export function embeddedFonts(buf: Buffer): string[] {
 export const khmerChars = (text: string): number => (text.match(/[\u1780-\u17ff]/g) ?? []).length
 
 // pdf.js sometimes glues the first glyphs of a Khmer cell (a pre-base coeng ro, in glyph order) onto the item
-// before it: an item matches a part that it equals, or that it starts with when only Khmer follows.
-const KHMER_ONLY = /^[\u1780-\u17ff\u19e0-\u19ff\s]*$/
+// before it, and a label cell is one item "English / Khmer": an item matches a part that it equals, or that it
+// starts with when only Khmer (and the slash) follows.
+const KHMER_ONLY = /^[\u1780-\u17ff\u19e0-\u19ff\s/]*$/
 const matches = (item: string, part: string) =>
   item === part || (item.startsWith(part) && KHMER_ONLY.test(item.slice(part.length)))
 
 /** The line whose items include all of `parts` (each matched whole), or undefined. */
 export function lineWith(pdf: PdfText, ...parts: string[]): string[] | undefined {
   return pdf.lines.find((l) => parts.every((p) => l.some((item) => matches(item, p))))
+}
+
+/** The line after the one `lineWith` finds (where a fact's small grey reference stands, under its label). */
+export function lineAfter(pdf: PdfText, ...parts: string[]): string[] | undefined {
+  const line = lineWith(pdf, ...parts)
+  return line ? pdf.lines[pdf.lines.indexOf(line) + 1] : undefined
 }
