@@ -125,8 +125,8 @@ export async function reportRoutes(server: FastifyInstance, app: App) {
     },
   )
 
-  server.get<{ Params: { caseId: string }; Querystring: { format?: 'json' | 'pdf' } }>(
-    '/api/v1/reports/incident/:caseId',
+  server.get<{ Params: { id: string }; Querystring: { format?: 'json' | 'pdf' } }>(
+    '/api/v1/reports/incident/:id',
     {
       config: { access: { auth: 'staff', permission: 'view_reports' } },
       schema: {
@@ -135,8 +135,16 @@ export async function reportRoutes(server: FastifyInstance, app: App) {
           "The regulator's account of one case (id or reference): summary, SLA figures, numbers, their history from the audit log with each inclusion proof checked, holds, restoration, compensation offers, findings, measures and the signed checkpoint (JSON, or PDF with English and Khmer labels)",
         params: {
           type: 'object',
-          properties: { caseId: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9-]+$' } },
-          required: ['caseId'],
+          properties: {
+            id: {
+              type: 'string',
+              minLength: 1,
+              maxLength: 64,
+              pattern: '^[A-Za-z0-9-]+$',
+              description: 'the case id or reference',
+            },
+          },
+          required: ['id'],
         },
         querystring: {
           type: 'object',
@@ -147,7 +155,7 @@ export async function reportRoutes(server: FastifyInstance, app: App) {
       },
     },
     async (request, reply) => {
-      const report = await incidentReport(app, request.params.caseId)
+      const report = await incidentReport(app, request.params.id)
       if (request.query.format !== 'pdf') return report
       return reply
         .type('application/pdf')

@@ -1,6 +1,6 @@
 // `numguard report disconnections --month`: the CLI asks the running server for the month's file and saves it; a
 // re-run saves the same bytes; an existing different file is never overwritten. `numguard report monthly` saves the
-// monthly report as CSV or, written by the server, as PDF.
+// monthly report as CSV or, written by the server, as PDF; `numguard report incident CASE` the account of a case.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -11,12 +11,14 @@ import { openTestApp, type TestApp } from '../helpers/app.ts'
 import { makeStaff } from '../helpers/factories.ts'
 import { lineWith, readPdf } from '../helpers/pdf.ts'
 import { DAY, sellTo, withdrawForInactivity } from '../helpers/reclaim-fixtures.ts'
+import { auth } from '../http/support.ts'
 import { cliEnv, errorLines, numguard } from './support.ts'
 
 let t: TestApp
 let url: string
 let dir: string
 let msisdn: string
+let kycDocument: string
 let env: NodeJS.ProcessEnv
 
 beforeAll(async () => {
@@ -25,6 +27,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'numguard-cli-report-'))
   const held = await sellTo(t.app, { agent: await makeStaff(t.app, ['agent']) })
   msisdn = held.msisdn
+  kycDocument = held.subscriber.kyc_doc_number
   await withdrawForInactivity(t.app, held)
   t.clock.advance(10 * DAY) // 2026-03-12: the 10th has ended
   // A compliance officer signs in with TOTP: the CLI uses the session token it got.
@@ -93,5 +96,44 @@ describe('numguard report monthly', () => {
     const bad = await numguard(['report', 'monthly', '--month', '2026-03', '--format', 'docx'], env)
     expect(bad.code).toBe(1)
     expect(bad.stderr).toMatch(/csv or pdf/)
+  })
+})
+
+describe('numguard report incident', () => {
+  it('saves the account of a case as PDF by default, or as JSON', async () => {
+    const agent = await makeStaff(t.app, ['agent'])
+    const opened = await t.server.inject({
+      method: 'POST',
+      url: '/api/v1/cases',
+      headers: auth(agent.token),
+      payload: {
+        category: 'missed_warning',
+        description: 'My number was withdrawn and I never got a warning.',
+        msisdns: [msisdn],
+        complainant: { method: 'id_document', document: kycDocument },
+      },
+    })
+    expect(opened.statusCode, opened.body).toBe(201)
+    const { id, reference } = opened.json()
+    await runAuditLogPass(t.app)
+
+    const out = join(dir, 'incident.pdf')
+    const run = await numguard(['report', 'incident', reference, '--out', out], env)
+    expect(run.code, run.stderr).toBe(0)
+    expect(run.stdout).toContain(`${reference} (open)`)
+    expect(run.stdout).toContain(`saved to ${out}`)
+    const pdf = await readPdf(readFileSync(out))
+    expect(lineWith(pdf, `Incident report ${reference}`)).toBeDefined()
+    expect(lineWith(pdf, 'Case', id)).toBeDefined()
+
+    const json = join(dir, 'incident.json')
+    const asJson = await numguard(['report', 'incident', id, '--format', 'json', '--out', json], env)
+    expect(asJson.code, asJson.stderr).toBe(0)
+    const report = JSON.parse(readFileSync(json, 'utf8'))
+    expect(report.case).toMatchObject({ id, reference, category: 'missed_warning' })
+    expect(report.numbers).toEqual([msisdn])
+
+    const missing = await numguard(['report', 'incident', 'KH-2026-999999'], env)
+    expect(missing.code).toBe(1)
   })
 })
