@@ -29,6 +29,11 @@ export async function recordFindings(ctx: CommandContext, officer: StaffActor, c
   const named = input.staff ?? []
   if (input.conclusion === 'staff_misconduct' && named.length === 0)
     throw new ValidationError('staff', 'a finding of staff misconduct names the staff member(s)')
+  // case_links has no foreign key (it links three tables): a staff id nobody holds would be named silently.
+  const ids = [...new Set(named.map((s) => s.staff_id))]
+  const known = ids.length ? await ctx.tx.selectFrom('staff').select('id').where('id', 'in', ids).execute() : []
+  const unknown = ids.find((id) => !known.some((k) => k.id === id))
+  if (unknown) throw new NotFoundError('staff member', unknown)
   const receipts: AuditReceipt[] = []
   const measures: { id: string; kind: MeasureKind; staff_id: string | null; description: string }[] = []
   for (const s of named) {
