@@ -395,6 +395,17 @@ describe('compensation, findings and the release', () => {
 
   it('findings of staff misconduct suspend the agent in one step, and the agent’s sessions end', async () => {
     const rogueToken = rogue.token
+    // Findings naming a staff member nobody has ever been are refused, and record nothing.
+    const ghost = '00000000-0000-4000-8000-000000000000'
+    const refused = await api.post(owner, `/api/v1/cases/${caseId}/findings`, {
+      conclusion: 'staff_misconduct',
+      findings: 'Named the wrong id.',
+      staff: [{ staff_id: ghost, suspend: false }],
+    })
+    expect(refused.statusCode, refused.body).toBe(404)
+    const still = (await api.get(owner, `/api/v1/cases/${caseId}`)).json()
+    expect(still.status).toBe('investigating')
+    expect(still.links.some((l: { ref_id: string }) => l.ref_id === ghost)).toBe(false)
     expect((await api.get(rogue, '/api/v1/auth/me')).statusCode).toBe(200)
     const res = await api.post(owner, `/api/v1/cases/${caseId}/findings`, {
       conclusion: 'staff_misconduct',
