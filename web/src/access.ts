@@ -30,6 +30,12 @@ const CAN = {
   reports: ['compliance_officer', 'auditor'],
   /** view_partner_access: the partner access log (CAMARA questions and answers). */
   partnerAccess: ['compliance_officer'],
+  /** open_cases: open a complaint from a number's page (in a shop or the call centre). */
+  openCases: ['agent', 'compliance_officer'],
+  /** view_cases: the cases list and each case's page (its file, analysis and clocks). */
+  cases: ['compliance_officer', 'auditor'],
+  /** manage_cases: take, confirm, hold, link, restore, compensate and conclude a case. */
+  manageCases: ['compliance_officer'],
   /** demo_phone: a holder's phone in demo mode (the embedded SMSC's inbox). */
   phone: ['agent', 'supervisor', 'inventory_manager', 'compliance_officer', 'auditor'],
 } as const

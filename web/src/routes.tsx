@@ -3,6 +3,8 @@ import type { Area } from './access'
 import { AdminPage } from './pages/admin/AdminPage'
 import { AlertsPage } from './pages/alerts/AlertsPage'
 import { AuditPage } from './pages/audit/AuditPage'
+import { CasePage } from './pages/cases/CasePage'
+import { CasesPage } from './pages/cases/CasesPage'
 import { DashboardPage } from './pages/dashboard/DashboardPage'
 import { InventoryPage } from './pages/inventory/InventoryPage'
 import { NumberDetailPage } from './pages/number/NumberDetailPage'
@@ -37,6 +39,8 @@ export const ROUTES: Route[] = [
   { pattern: '/audit', area: 'audit', render: () => <AuditPage /> },
   { pattern: '/inventory', area: 'inventory', render: () => <InventoryPage /> },
   { pattern: '/admin', area: 'staff', render: (_, me) => <AdminPage me={me} /> },
+  { pattern: '/cases', area: 'cases', render: () => <CasesPage /> },
+  { pattern: '/cases/:id', area: 'cases', render: (p, me) => <CasePage id={p.id} me={me} /> },
   { pattern: '/requests', area: 'requests', render: (_, me) => <RequestsPage me={me} /> },
   { pattern: '/recycling', area: 'recycling', render: (_, me) => <RecyclingPage roles={me.staff.roles} /> },
   { pattern: '/reports/monthly', area: 'reports', render: () => <MonthlyReportPage /> },

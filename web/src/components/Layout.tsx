@@ -14,6 +14,7 @@ const NAV = [
   { to: '/numbers', label: 'Numbers', id: 'numbers', area: 'numbers' },
   { to: '/recycling', label: 'Recycling', id: 'recycling', area: 'recycling' },
   { to: '/requests', label: 'Requests', id: 'requests', area: 'requests' },
+  { to: '/cases', label: 'Cases', id: 'cases', area: 'cases' },
   { to: '/alerts', label: 'Alerts', id: 'alerts', area: 'alerts' },
   { to: '/audit', label: 'Audit log', id: 'audit', area: 'audit' },
   { to: '/reports/monthly', label: 'Monthly report', id: 'monthly-report', area: 'reports' },

@@ -5,6 +5,8 @@ import { StateBadge } from '../../components/StateBadge'
 import { QueryView } from '../../components/Status'
 import { fmtTime, label } from '../../format'
 import type { NumberDetail } from '../../types'
+import { ComplaintPanel } from '../cases/ComplaintForm'
+import { HoldBanner } from '../cases/HoldBanner'
 import { ChangesPanel } from '../changes/ChangesPanel'
 import { SimSwapPanel } from '../changes/SimSwapPanel'
 import { CustomerAccess } from '../customer/CustomerAccess'
@@ -39,6 +41,7 @@ export function NumberDetailPage({ msisdn }: { msisdn: string }) {
                 </h1>
                 <StateBadge state={n.state} testId="number-state" />
               </div>
+              <HoldBanner msisdn={n.msisdn} />
               <section className="card">
                 <dl className="facts">
                   <dt>Category</dt>
@@ -76,6 +79,7 @@ export function NumberDetailPage({ msisdn }: { msisdn: string }) {
                 {holder?.subscriber && <CustomerAccess msisdn={n.msisdn} subscriberId={holder.subscriber.id} />}
               </section>
               {restricted && <AccountWithheld msisdn={n.msisdn} account={n.account} />}
+              <ComplaintPanel msisdn={n.msisdn} />
               <ChangesPanel n={n} />
               <RecyclingPanel msisdn={n.msisdn} />
               <NumberRequests msisdn={n.msisdn} />

@@ -1,0 +1,93 @@
+import { useQuery } from '@tanstack/react-query'
+import { api, seg } from '../../api'
+import { ShortId } from '../../components/ShortId'
+import { Empty, QueryView } from '../../components/Status'
+import { fmtTime, label } from '../../format'
+import { ProofBadge } from './Badges'
+import { type CaseFile, caseKeys } from './caseTypes'
+
+/**
+ * The case file (GET /api/v1/cases/:id/file): each number's history and the case's own events from the audit log —
+ * who did what, when, from which shop and session, on whose approval — each leaf's inclusion proof checked on the
+ * server against the latest signed checkpoint. A leaf after that checkpoint awaits the next one; a failed proof shows.
+ */
+export function CaseFileTimeline({ caseId }: { caseId: string }) {
+  const q = useQuery({
+    queryKey: [...caseKeys.one(caseId), 'file'],
+    queryFn: ({ signal }) => api<CaseFile>(`/api/v1/cases/${seg(caseId)}/file`, { signal }),
+  })
+  return (
+    <section className="card" data-testid="case-file">
+      <h2>Case file</h2>
+      <QueryView q={q} what="the case file">
+        {(f) => (
+          <>
+            <p className="muted" data-testid="case-file-counts">
+              {f.checkpoint
+                ? `Checked against the checkpoint of ${f.checkpoint.size} leaves. `
+                : 'No signed checkpoint yet. '}
+              {f.counts.verified} verified · {f.counts.awaiting_checkpoint} awaiting the next checkpoint ·{' '}
+              <span className={f.counts.failed > 0 ? 'badge proof-failed' : undefined}>{f.counts.failed} failed</span>
+            </p>
+            {f.entries.length === 0 ? (
+              <Empty title="Nothing in the log yet" />
+            ) : (
+              <div className="table-wrap">
+                <table className="table case-file">
+                  <thead>
+                    <tr>
+                      <th>Leaf</th>
+                      <th>When</th>
+                      <th>Action</th>
+                      <th>Number</th>
+                      <th>Who</th>
+                      <th>Shop</th>
+                      <th>Session</th>
+                      <th>Approved by</th>
+                      <th>Proof</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {f.entries.map((e) => (
+                      <tr key={e.index} data-testid="case-file-entry" data-action={e.action} data-proof={e.proof}>
+                        <td>
+                          <a className="mono" href={e.link} target="_blank" rel="noreferrer">
+                            #{e.index}
+                          </a>
+                        </td>
+                        <td className="nowrap">{fmtTime(e.at)}</td>
+                        <td data-testid="case-file-action">
+                          <strong>{label(e.action)}</strong>
+                          {e.request_id && (
+                            <div className="muted">
+                              request <ShortId value={e.request_id} />
+                            </div>
+                          )}
+                        </td>
+                        <td className="mono">{e.msisdn ?? '—'}</td>
+                        <td>
+                          {e.username ??
+                            (e.staff_id ? <ShortId value={e.staff_id} /> : <span className="muted">system</span>)}
+                        </td>
+                        <td>{e.shop_id ?? '—'}</td>
+                        <td>{e.session_id ? <ShortId value={e.session_id} /> : '—'}</td>
+                        <td>
+                          {e.approved_by.length === 0
+                            ? '—'
+                            : e.approved_by.map((a) => `${a.username}${a.shop_id ? ` (${a.shop_id})` : ''}`).join(', ')}
+                        </td>
+                        <td>
+                          <ProofBadge proof={e.proof} />
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            )}
+          </>
+        )}
+      </QueryView>
+    </section>
+  )
+}
