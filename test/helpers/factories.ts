@@ -148,11 +148,14 @@ export function newSubscriber(overrides: Partial<NewSubscriber> = {}): NewSubscr
 }
 
 /** An active number held by a new subscriber, sold by `agent` (made if not given). */
-export async function makeActiveNumber(app: App, options: { agent?: TestStaff; msisdn?: string } = {}) {
+export async function makeActiveNumber(
+  app: App,
+  options: { agent?: TestStaff; msisdn?: string; subscriber?: Partial<NewSubscriber> } = {},
+) {
   const agent = options.agent ?? (await makeStaff(app, ['agent']))
   const msisdn = options.msisdn ?? (await makeRange(app, 1))[0]
   const [iccid] = await makeSims(app, agent.shopId as string, 1)
-  const subscriber = newSubscriber()
+  const subscriber = newSubscriber(options.subscriber)
   const sale = await runCommand(app.deps, agent.actor, (ctx) =>
     sellNumber(ctx, agent.actor, { msisdn, iccid, subscriber }, app.config.kycKey),
   )

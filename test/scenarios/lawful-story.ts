@@ -32,6 +32,8 @@ async function holderSaysYes(h: Harness, msisdn: string): Promise<void> {
 export interface Story {
   msisdn: string
   soldTo: string
+  /** The first holder's ID document number (their KYC). */
+  soldDoc: string
   soldIccid: string
   swappedIccid: string
   transferredIccid: string
@@ -70,6 +72,7 @@ export async function soldSwappedTransferred(h: Harness, supervisor: TestStaff, 
   return {
     msisdn: sold.msisdn,
     soldTo: sold.sale.subscriber_id,
+    soldDoc: doc,
     soldIccid: sold.iccid,
     swappedIccid,
     transferredIccid,
