@@ -11,6 +11,7 @@ import { swapCoolingDays } from '../../src/changes/swap-history.ts'
 import type { TestApp } from '../helpers/app.ts'
 import { openCustomerSession } from '../helpers/customer-session.ts'
 import { makeActiveNumber, makeSims, makeStaff, newSubscriber, type TestStaff } from '../helpers/factories.ts'
+import { lineWith, readPdf } from '../helpers/pdf.ts'
 import { signInAgain } from '../helpers/reclaim-fixtures.ts'
 import { codeOnPhone, HOUR, http, num, openConsentApp, phone, reply } from './consent-harness.ts'
 
@@ -35,6 +36,7 @@ let swapId: string
 let transferId: string
 let caseId: string
 let holdId: string
+let restorationId: string
 
 let rogueSuspended = false
 const everyone = () => [honest, rogue, colluder, counter, owner, second, third]
@@ -282,7 +284,6 @@ describe('the investigation', () => {
 })
 
 describe('the restoration', () => {
-  let restorationId: string
   let newSim: string
 
   it('is filed by the owner to the complainant’s custody with a new SIM of the shop; both parties are texted', async () => {
@@ -463,5 +464,58 @@ describe('compensation, findings and the release', () => {
     expect(unbar).toHaveLength(1)
     const shown = await api.get(owner, `/api/v1/cases/${caseId}`)
     expect(shown.json().holds[0]).toMatchObject({ id: holdId, active: false, release_request_id: filed.json().id })
+  })
+})
+
+describe('the regulator’s account of the case', () => {
+  it('names the case, its ids and figures, as JSON and as a PDF', async () => {
+    await runAuditLogPass(t.app)
+    const json = await api.get(owner, `/api/v1/reports/incident/${caseId}?format=json`)
+    expect(json.statusCode, json.body).toBe(200)
+    const r = json.json()
+    expect(r.case).toMatchObject({
+      id: caseId,
+      category: 'number_taken',
+      status: 'resolved',
+      opened_in_shop: counter.shopId,
+      complainant: { custody_id: rightfulCustody, subscriber_id: rightfulSubscriber, method: 'id_document' },
+    })
+    expect(r.numbers).toEqual([msisdn])
+    expect(r.sla.hold).toMatchObject({ state: 'met', hours_taken: 0, row: holdId })
+    expect(r.holds).toMatchObject([{ id: holdId, msisdn }])
+    expect(r.holds[0].released_at).not.toBeNull()
+    expect(r.restorations).toMatchObject([
+      { request_id: restorationId, status: 'executed', rightful_custody_id: rightfulCustody },
+    ])
+    expect(r.compensation_offers.map((o: { response: string }) => o.response)).toEqual(['declined', 'declined'])
+    expect(r.findings.conclusion).toBe('staff_misconduct')
+    const named = Object.fromEntries(
+      (r.findings.staff as { staff_id: string; status: string }[]).map((x) => [x.staff_id, x.status]),
+    )
+    expect(named).toEqual({ [rogue.id]: 'suspended', [colluder.id]: 'active' })
+    expect(r.measures.map((m: { kind: string }) => m.kind)).toEqual(['staff_suspended', 'process_change'])
+    const timeline = r.timeline as { request_id: string | null; staff_id: string | null; proof: string }[]
+    for (const id of [swapId, transferId]) {
+      const mine = timeline.filter((l) => l.request_id === id)
+      expect(mine.map((l) => l.staff_id)).toEqual(expect.arrayContaining([rogue.id, colluder.id]))
+      expect(mine.every((l) => l.proof === 'verified')).toBe(true)
+    }
+    expect(r.proofs).toMatchObject({ failed: 0, awaiting_checkpoint: 0 })
+    expect(r.proofs.verified).toBe(timeline.length)
+
+    const pdf = await t.server.inject({
+      method: 'GET',
+      url: `/api/v1/reports/incident/${r.case.reference}?format=pdf`,
+      headers: { authorization: `Bearer ${owner.token}` },
+    })
+    expect(pdf.statusCode, pdf.body).toBe(200)
+    expect(pdf.headers['content-type']).toBe('application/pdf')
+    const text = await readPdf(pdf.rawPayload)
+    expect(lineWith(text, `Incident report ${r.case.reference}`)).toBeDefined()
+    expect(lineWith(text, 'Hold', holdId)).toBeDefined()
+    expect(lineWith(text, 'Request', restorationId)).toBeDefined()
+    expect(lineWith(text, 'Conclusion', 'staff_misconduct')).toBeDefined()
+    expect(lineWith(text, 'Proofs verified', String(r.proofs.verified))).toBeDefined()
+    for (const o of r.compensation_offers) expect(lineWith(text, 'Offer', o.id)).toBeDefined()
   })
 })
