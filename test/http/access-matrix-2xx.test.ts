@@ -179,6 +179,43 @@ async function sampleFor(kind: RequestKind): Promise<Filing | undefined> {
       await withdrawForInactivity(t.app, former)
       return { params: { msisdn: former.msisdn }, body: { kyc_doc_number: former.subscriber.kyc_doc_number } }
     }
+    case 'restoration': {
+      // A former holder complains about their withdrawn number: their custody is the one the case names.
+      const former = await sellTo(t.app, { agent })
+      await withdrawForInactivity(t.app, former)
+      const opened = await t.server.inject({
+        method: 'POST',
+        url: '/api/v1/cases',
+        headers: auth(agent.token),
+        payload: {
+          category: 'number_taken',
+          description: 'withdrawn while in use',
+          msisdns: [former.msisdn],
+          complainant: { method: 'id_document', document: former.subscriber.kyc_doc_number },
+        },
+      })
+      expect(opened.statusCode, opened.body).toBe(201)
+      const c = opened.json()
+      return {
+        params: { id: c.id },
+        body: {
+          msisdn: former.msisdn,
+          rightful_custody_id: c.complainant.custody_id,
+          iccid: await shopSim(),
+          shop_id: agent.shopId,
+        },
+      }
+    }
+    case 'hold_release': {
+      const held = await t.server.inject({
+        method: 'POST',
+        url: '/api/v1/holds',
+        headers: auth(as('compliance_officer').token),
+        payload: { msisdn: (await makeActiveNumber(t.app, { agent })).msisdn, reason: 'a look at its swaps' },
+      })
+      expect(held.statusCode, held.body).toBe(201)
+      return { params: { id: held.json().holds[0].id }, body: { reason: 'nothing found' } }
+    }
     case 'policy_change':
       return { body: { params: { aging_days: 120 } } }
     case 'role_grant':
