@@ -36,6 +36,8 @@ describe('cases, holds and the case file in Chromium', () => {
   let complaintAgent: { username: string }
   let officer: { id: string; username: string }
   let reference: string
+  let shopIccid: string
+  let complaintShop: string
   const pages: Page[] = []
 
   beforeAll(async () => {
@@ -65,8 +67,11 @@ describe('cases, holds and the case file in Chromium', () => {
     // A signed checkpoint over that history: the case file's leaves before it have proofs to check.
     await runAuditLogPass(t.app)
 
-    complaintAgent = await makeStaffWithPassword(t.app, ['agent'], PASSWORD, await makeShop(t.app))
+    complaintShop = await makeShop(t.app)
+    complaintAgent = await makeStaffWithPassword(t.app, ['agent'], PASSWORD, complaintShop)
+    ;[shopIccid] = await makeSims(t.app, complaintShop, 1) // the new SIM the former holder takes home
     officer = await makeStaffWithPassword(t.app, ['compliance_officer'], PASSWORD)
+    await makeStaff(t.app, ['compliance_officer']) // another officer, to approve what the case's owner files
     base = await t.server.listen({ host: '127.0.0.1', port: 0 })
     browser = await launchChromium()
   }, 180_000)
@@ -196,5 +201,56 @@ describe('cases, holds and the case file in Chromium', () => {
     // The analysis ranks the staff who touched the number.
     await page.getByTestId('analysis-row').first().waitFor()
     expect(await page.getByTestId('analysis-row').count()).toBeGreaterThan(0)
+  }, 120_000)
+
+  it('the officer confirms the case, records a declined offer and files the restoration to the former holder', async () => {
+    expect(reference).toBeTruthy()
+    const page = pages[pages.length - 1]
+    await page.getByTestId('case-confirm').click()
+    await expect.poll(() => page.getByTestId('case-confirmed').textContent(), { timeout: WAIT }).toContain('barred')
+    expect(await page.getByTestId('case-status').first().getAttribute('data-state')).toBe('investigating')
+
+    await page.getByTestId('offer-kind').selectOption('money')
+    await page.getByTestId('offer-amount').fill('50')
+    await page.getByTestId('offer-currency').fill('USD')
+    await page.getByTestId('offer-submit').click()
+    const offer = page.getByTestId('case-offer')
+    await offer.waitFor()
+    expect(await offer.textContent()).toContain('50 USD')
+    await offer.getByTestId('offer-response-declined').click()
+    await expect.poll(() => offer.getAttribute('data-response'), { timeout: WAIT }).toBe('declined')
+
+    // The restoration form starts from the complainant's custody and the shop the complaint was opened in.
+    await page.getByTestId('case-open-restoration').click()
+    const former = await t.app.db
+      .selectFrom('custodies')
+      .select('id')
+      .where('msisdn', '=', msisdn)
+      .where('ended_at', 'is not', null)
+      .executeTakeFirstOrThrow()
+    expect(await page.getByTestId('restoration-custody').inputValue()).toBe(former.id)
+    expect(await page.getByTestId('restoration-msisdn').inputValue()).toBe(msisdn)
+    expect(await page.getByTestId('restoration-shop').inputValue()).toBe(complaintShop)
+    await page.getByTestId('restoration-iccid').fill(shopIccid)
+    await page.getByTestId('restoration-submit').click()
+    const filed = page.getByTestId('restoration-filed')
+    await filed.waitFor()
+    expect(await filed.getByTestId('request-status').textContent()).toBe('pending')
+    await expect
+      .poll(() => page.locator('[data-testid="case-request"][data-kind="restoration"]').count(), { timeout: WAIT })
+      .toBe(1)
+    const request = await t.app.db
+      .selectFrom('requests')
+      .select(['kind', 'status', 'msisdn'])
+      .where('kind', '=', 'restoration')
+      .executeTakeFirstOrThrow()
+    expect(request).toEqual({ kind: 'restoration', status: 'pending', msisdn })
+
+    // The number's page now says the bar followed the confirmation.
+    await page.goto(`${base}/numbers/${encodeURIComponent(msisdn)}`)
+    const banner = page.getByTestId('hold-banner-case')
+    await banner.waitFor()
+    expect(await banner.textContent()).toContain('barred on the network')
+    expect(await banner.textContent()).not.toContain('not barred')
   }, 120_000)
 })
