@@ -13,7 +13,7 @@ import { openCustomerSession } from '../helpers/customer-session.ts'
 import { makeActiveNumber, makeSims, makeStaff, newSubscriber, type TestStaff } from '../helpers/factories.ts'
 import { lineWith, readPdf } from '../helpers/pdf.ts'
 import { signInAgain } from '../helpers/reclaim-fixtures.ts'
-import { codeOnPhone, HOUR, http, num, openConsentApp, phone, reply } from './consent-harness.ts'
+import { alertsFor, codeOnPhone, HOUR, http, num, openConsentApp, phone, reply } from './consent-harness.ts'
 
 const DAY = 24 * HOUR
 const HOLDER_CONTACT = '+85592555123'
@@ -288,6 +288,26 @@ describe('the restoration', () => {
 
   it('is filed by the owner to the complainant’s custody with a new SIM of the shop; both parties are texted', async () => {
     ;[newSim] = await makeSims(t.app, counter.shopId as string, 1)
+    // Never to someone the case does not name as a former holder: a custody of another number, or the open one.
+    const stranger = await makeActiveNumber(t.app, { agent: counter })
+    const open = await t.app.db
+      .selectFrom('custodies')
+      .select('id')
+      .where('msisdn', '=', msisdn)
+      .where('ended_at', 'is', null)
+      .executeTakeFirstOrThrow()
+    for (const wrong of [stranger.sale.custody_id, open.id]) {
+      const [sim] = await makeSims(t.app, counter.shopId as string, 1)
+      const refused = await api.post(owner, `/api/v1/cases/${caseId}/restoration`, {
+        msisdn,
+        rightful_custody_id: wrong,
+        iccid: sim,
+        shop_id: counter.shopId,
+      })
+      expect(refused.statusCode, refused.body).toBe(409)
+      expect(refused.json().code).toBe('not_a_former_holder')
+    }
+    expect((await alertsFor(t, msisdn, 'restoration_refused')).map((a) => a.staff_id)).toEqual([owner.id, owner.id])
     const before = (await phone(t, msisdn)).length
     const filed = await api.post(owner, `/api/v1/cases/${caseId}/restoration`, {
       msisdn,
