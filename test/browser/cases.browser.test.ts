@@ -246,6 +246,16 @@ describe('cases, holds and the case file in Chromium', () => {
       .executeTakeFirstOrThrow()
     expect(request).toEqual({ kind: 'restoration', status: 'pending', msisdn })
 
+    // The regulator's account of the case downloads from the page (src/reports' incident report).
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByTestId('incident-report-pdf').click(),
+    ])
+    expect(download.suggestedFilename()).toBe(`numguard-incident-${reference}.pdf`)
+    const json = await page.request.get(`${base}${await page.getByTestId('incident-report-json').getAttribute('href')}`)
+    expect(json.status()).toBe(200)
+    expect(JSON.stringify(await json.json())).toContain(reference)
+
     // The number's page now says the bar followed the confirmation.
     await page.goto(`${base}/numbers/${encodeURIComponent(msisdn)}`)
     const banner = page.getByTestId('hold-banner-case')
