@@ -2,7 +2,9 @@
 // its former holder complains in another shop. The agent opens the complaint from the number's page on the former
 // holder's ID document and sees the reference and the hold; the number's page then says it is on hold for that case.
 // A compliance officer finds the case in the list with its hold clock met, opens it, takes it, and reads the case
-// file from the audit log: the sale, the transfer and the complaint, each leaf's proof checked.
+// file from the audit log: the sale, the transfer and the complaint, each leaf's proof checked; then confirms it,
+// records a declined offer, files the restoration and downloads the incident report. Last, the current holder proves
+// themselves by a code sent to their alternate contact, for a complaint that holds nothing.
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { mfaSettingsOf } from '../../src/access/mfa-secrets.ts'
@@ -22,10 +24,12 @@ import {
   TEST_TOTP_SECRET,
 } from '../helpers/factories.ts'
 import { makeStaffWithPassword } from '../http/support.ts'
-import { codeOnPhone, HOUR, http, num, openConsentApp, reply } from '../scenarios/consent-harness.ts'
+import { codeOnPhone, HOUR, http, num, openConsentApp, phone, reply } from '../scenarios/consent-harness.ts'
 
 const WAIT = 30_000
 const PASSWORD = 'cases-page-password-1'
+/** The alternate contact the new (current) holder registered at the transfer. */
+const ALT_CONTACT = '+85577123456'
 
 describe('cases, holds and the case file in Chromium', () => {
   let t: TestApp
@@ -53,7 +57,10 @@ describe('cases, holds and the case file in Chromium', () => {
     formerDocument = sold.subscriber.kyc_doc_number
     await openCustomerSession(t.server, seller, msisdn, formerDocument)
     const [iccid] = await makeSims(t.app, seller.shopId as string, 1)
-    const filed = await api.post(seller, `${num(msisdn)}/transfer`, { iccid, new_subscriber: newSubscriber() })
+    const filed = await api.post(seller, `${num(msisdn)}/transfer`, {
+      iccid,
+      new_subscriber: newSubscriber({ alt_contact: ALT_CONTACT, language: 'en' }),
+    })
     expect(filed.statusCode, filed.body).toBe(200)
     expect((await reply(t, msisdn, `YES ${await codeOnPhone(t, msisdn)}`)).outcome).toBe('consent_recorded')
     const approved = await api.post(supervisor, `/api/v1/requests/${filed.json().id}/approve`, {
@@ -262,5 +269,38 @@ describe('cases, holds and the case file in Chromium', () => {
     await banner.waitFor()
     expect(await banner.textContent()).toContain('barred on the network')
     expect(await banner.textContent()).not.toContain('not barred')
+  }, 120_000)
+
+  it('an agent opens a complaint on a code sent to the holder’s alternate contact; a missed warning holds nothing', async () => {
+    const page = await signedInPage(browser, base, { username: complaintAgent.username, password: PASSWORD }, WAIT)
+    pages.push(page)
+    await page.goto(`${base}/numbers/${encodeURIComponent(msisdn)}`)
+    await page.getByTestId('complaint-open').click()
+    await page.getByTestId('complaint-category').selectOption('missed_warning')
+    await page
+      .getByTestId('complaint-description')
+      .fill('I never received the warnings before my number was suspended.')
+    await page.getByTestId('complaint-method-code').check()
+    await page.getByTestId('complaint-alt-contact').fill(ALT_CONTACT)
+    await page.getByTestId('complaint-send-code').click()
+    await page.getByTestId('complaint-code-sent').waitFor()
+    const texts = await phone(t, ALT_CONTACT)
+    const code = texts.flatMap((text) => [...text.matchAll(/Your code (\d{6})/g)].map((m) => m[1])).pop()
+    expect(code, texts.join(' | ')).toMatch(/^\d{6}$/)
+    await page.getByTestId('complaint-code').fill(code as string)
+    await page.getByTestId('complaint-submit').click()
+    const opened = page.getByTestId('complaint-opened')
+    await opened.waitFor()
+    const second = (await opened.getAttribute('data-reference')) as string
+    expect(second).not.toBe(reference)
+    expect(await page.getByTestId('complaint-holds').textContent()).toContain('No hold placed')
+    const row = await t.app.db
+      .selectFrom('cases')
+      .select(['complainant_method', 'category'])
+      .where('reference', '=', second)
+      .executeTakeFirstOrThrow()
+    expect(row).toEqual({ complainant_method: 'alt_contact_code', category: 'missed_warning' })
+    // The banner still names the first case only: this one placed no hold.
+    expect(await page.getByTestId('hold-banner-case').getAttribute('data-reference')).toBe(reference)
   }, 120_000)
 })
