@@ -1,6 +1,6 @@
 // The incident report as a PDF document: the same account as the JSON, every figure beside the row id and the
-// leaf index it comes from. The timeline names each leaf by index, time, action, number, staff member and proof
-// check; its session and request ids are in the JSON (and in the leaf itself).
+// leaf index it comes from. The timeline names each leaf by index, time, action, number, staff member (with shop and
+// the request's approvers) and proof check; its session and request ids are in the JSON (and in the leaf itself).
 import type { IncidentReport } from './incident.ts'
 import type { Block, Cell, FactRow, Label, ReportDocument } from './pdf.ts'
 
@@ -140,6 +140,13 @@ function offersFindingsMeasures(r: IncidentReport): Block[] {
   return blocks
 }
 
+/** Who acted, from which shop, and who approved the request the leaf is about. */
+const actor = (l: IncidentReport['timeline'][number]) => {
+  const who = l.username ? `${l.username}${l.shop_id ? ` @${l.shop_id}` : ''}` : null
+  const approved = l.approved_by.map((a) => `${a.username}${a.shop_id ? ` @${a.shop_id}` : ''}`).join(', ')
+  return approved ? `${who ?? '—'}; approved by ${approved}` : who
+}
+
 function history(r: IncidentReport): Block[] {
   return [
     { kind: 'heading', text: L('History from the audit log', 'ប្រវត្តិពីកំណត់ហេតុសវនកម្ម') },
@@ -163,7 +170,7 @@ function history(r: IncidentReport): Block[] {
         { label: L('Staff member', 'បុគ្គលិក'), width: 1.9 },
         { label: L('Inclusion proof', 'ភស្តុតាង'), width: 1.5 },
       ],
-      rows: r.timeline.map((l) => [l.index, l.at, l.action, l.msisdn, l.username, PROOF[l.proof]]),
+      rows: r.timeline.map((l) => [l.index, l.at, l.action, l.msisdn, actor(l), PROOF[l.proof]]),
       empty: L('No leaf', 'គ្មានកំណត់ត្រា'),
     },
   ]

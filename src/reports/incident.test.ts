@@ -133,7 +133,7 @@ describe('the incident report', () => {
     expect(r.proofs).toMatchObject({ verified: r.timeline.length, failed: 0, awaiting_checkpoint: 0, complete: true })
     expect(r.checkpoint?.size).toBeGreaterThan(Math.max(...indexes))
     const sale = r.timeline.find((l) => l.action === 'number.sold')
-    expect(sale).toMatchObject({ msisdn, staff_id: agent.id, username: agent.username })
+    expect(sale).toMatchObject({ msisdn, staff_id: agent.id, username: agent.username, shop_id: agent.shopId })
   })
 
   it('shows a hold placed after its deadline as breached', async () => {

@@ -7,7 +7,7 @@ import type { App } from '../app.ts'
 import { leafHash, timeline, verifyInclusion } from '../audit/index.ts'
 import { caseSla, type SlaClock } from '../domain/cases.ts'
 import { NotFoundError } from '../domain/errors.ts'
-import { caseRow, caseRows, staffNames } from './incident-queries.ts'
+import { approvalsOf, caseRow, caseRows, staffNames } from './incident-queries.ts'
 
 /** Leaves read per timeline: a case's numbers rarely have more; past it the report says it was cut. */
 const LIMIT = 5_000
@@ -21,8 +21,12 @@ export interface IncidentLeaf {
   msisdn: string | null
   staff_id: string | null
   username: string | null
+  /** The staff member's shop (now: the leaf itself names the session it came from). */
+  shop_id: string | null
   session_id: string | null
   request_id: string | null
+  /** Who approved the request the leaf is about (decided approvals). */
+  approved_by: { staff_id: string; username: string; shop_id: string | null }[]
   leaf_hash: string
   proof: ProofCheck
 }
@@ -72,8 +76,10 @@ export async function incidentReport(app: App, caseRef: string) {
         msisdn: e.leaf.msisdn,
         staff_id: e.leaf.staff_id,
         username: null,
+        shop_id: null,
         session_id: e.leaf.session_id,
         request_id: e.leaf.request_id,
+        approved_by: [],
         leaf_hash: Buffer.from(e.leaf.leaf_hash).toString('base64'),
         proof,
         before: obj(body.before),
@@ -107,7 +113,16 @@ export async function incidentReport(app: App, caseRef: string) {
       .sort((a, b) => a.i - b.i)
       .map((e) => e.x)
   const who = (id: string | null): Staff => (id ? { staff_id: id, username: staff.get(id)?.username ?? null } : null)
-  for (const l of leaves) l.username = l.staff_id ? (staff.get(l.staff_id)?.username ?? null) : null
+  const approvals = await approvalsOf(
+    db,
+    leaves.flatMap((l) => (l.request_id ? [l.request_id] : [])),
+  )
+  for (const l of leaves) {
+    const s = l.staff_id ? staff.get(l.staff_id) : undefined
+    l.username = s?.username ?? null
+    l.shop_id = s?.shop_id ?? null
+    l.approved_by = l.request_id ? (approvals.get(l.request_id) ?? []) : []
+  }
   /** The first leaf of `action` whose fields match, by index. */
   const leafOf = (action: string, match: (l: ParsedLeaf) => boolean = () => true) =>
     leaves.find((l) => l.action === action && match(l))?.index ?? null
