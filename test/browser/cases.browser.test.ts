@@ -4,7 +4,8 @@
 // A compliance officer finds the case in the list with its hold clock met, opens it, takes it, and reads the case
 // file from the audit log: the sale, the transfer and the complaint, each leaf's proof checked; then confirms it,
 // records a declined offer, files the restoration and downloads the incident report. Last, the current holder proves
-// themselves by a code sent to their alternate contact, for a complaint that holds nothing.
+// themselves by a code sent to their alternate contact, for a complaint that holds nothing; the officer holds the
+// number for that case too and files the hold's release (a hold_release request; the hold stays meanwhile).
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { mfaSettingsOf } from '../../src/access/mfa-secrets.ts'
@@ -40,6 +41,9 @@ describe('cases, holds and the case file in Chromium', () => {
   let complaintAgent: { username: string }
   let officer: { id: string; username: string }
   let reference: string
+  let secondReference: string
+  /** The officer's signed-in page (a second TOTP sign-in within one 30-second step would be refused as a replay). */
+  let officerPage: Page
   let shopIccid: string
   let complaintShop: string
   const pages: Page[] = []
@@ -156,7 +160,8 @@ describe('cases, holds and the case file in Chromium', () => {
     expect(reference).toBeTruthy()
     // The log integrates the complaint's leaves as the worker would, with no checkpoint signed over them yet.
     expect((await integrateAll(t.app.db)).integrated).toBeGreaterThan(0)
-    const page = await signIn(officer.username)
+    officerPage = await signIn(officer.username)
+    const page = officerPage
     await page.getByTestId('nav-cases').click()
     await page.getByTestId('page-cases').waitFor()
     const row = page.locator(`[data-testid="case-row"][data-reference="${reference}"]`)
@@ -212,7 +217,7 @@ describe('cases, holds and the case file in Chromium', () => {
 
   it('the officer confirms the case, records a declined offer and files the restoration to the former holder', async () => {
     expect(reference).toBeTruthy()
-    const page = pages[pages.length - 1]
+    const page = officerPage
     await page.getByTestId('case-confirm').click()
     await expect.poll(() => page.getByTestId('case-confirmed').textContent(), { timeout: WAIT }).toContain('barred')
     expect(await page.getByTestId('case-status').first().getAttribute('data-state')).toBe('investigating')
@@ -302,5 +307,40 @@ describe('cases, holds and the case file in Chromium', () => {
     expect(row).toEqual({ complainant_method: 'alt_contact_code', category: 'missed_warning' })
     // The banner still names the first case only: this one placed no hold.
     expect(await page.getByTestId('hold-banner-case').getAttribute('data-reference')).toBe(reference)
+    secondReference = second
+  }, 120_000)
+
+  it('the officer holds the number for the second case too, then files that hold’s release', async () => {
+    expect(secondReference).toBeTruthy()
+    const page = officerPage
+    await page.goto(`${base}/cases/${secondReference}`)
+    await page.getByTestId('page-case').waitFor()
+    expect(await page.getByTestId('sla-clock-hold').getByTestId('sla-hold').getAttribute('data-state')).toBe(
+      'not_required',
+    )
+    await page.getByTestId('case-open-hold').click()
+    expect(await page.getByTestId('case-hold-msisdn').inputValue()).toBe(msisdn)
+    await page.getByTestId('case-hold-reason').fill('hold while the warnings are checked')
+    await page.getByTestId('case-hold-submit').click()
+    const hold = page.locator('[data-testid="case-hold"][data-active="yes"]')
+    await hold.waitFor()
+    await hold.getByTestId('hold-release').click()
+    await hold.getByTestId('hold-release-reason').fill('the warnings were delivered')
+    await hold.getByTestId('hold-release-submit').click()
+    const filed = page.getByTestId('hold-release-filed')
+    await filed.waitFor()
+    expect(await filed.getByTestId('request-status').textContent()).toBe('pending')
+    // The hold stays until another officer approves and the release executes.
+    expect(await page.locator('[data-testid="case-hold"][data-active="yes"]').count()).toBe(1)
+    const release = await t.app.db
+      .selectFrom('requests')
+      .select(['status', 'msisdn'])
+      .where('kind', '=', 'hold_release')
+      .executeTakeFirstOrThrow()
+    expect(release).toEqual({ status: 'pending', msisdn })
+    // Reloaded, the page says the release waits instead of offering a second one.
+    await page.reload()
+    await page.getByTestId('hold-release-pending').waitFor()
+    expect(await page.getByTestId('hold-release').count()).toBe(0)
   }, 120_000)
 })

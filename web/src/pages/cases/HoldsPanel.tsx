@@ -8,26 +8,16 @@ import type { RequestView } from '../requests/requestTypes'
 import { type CaseDetail, type CaseHold, useCaseChange } from './caseTypes'
 
 /** Release → reason → a hold_release request another compliance officer approves (on the Requests page). */
-function ReleaseHold({ hold }: { hold: CaseHold }) {
+function ReleaseHold({ hold, onFiled }: { hold: CaseHold; onFiled: (r: RequestView) => void }) {
   const [open, setOpen] = useState(false)
   const [reason, setReason] = useState('')
-  const [filed, setFiled] = useState<RequestView | null>(null)
   const release = useCaseChange<RequestView>(
     () => ({ path: `/api/v1/holds/${seg(hold.id)}/release`, body: { reason: reason.trim() } }),
     (r) => {
-      setFiled(r)
       setOpen(false)
+      onFiled(r)
     },
   )
-  if (filed)
-    return (
-      <div data-testid="hold-release-filed">
-        <p className="ok-note">
-          Release filed: another compliance officer approves it on the <Link to="/requests">Requests</Link> page.
-        </p>
-        <RequestCard r={filed} />
-      </div>
-    )
   if (!open)
     return (
       <button type="button" className="btn small" onClick={() => setOpen(true)} data-testid="hold-release">
@@ -66,8 +56,17 @@ function ReleaseHold({ hold }: { hold: CaseHold }) {
   )
 }
 
+/** A hold_release of this hold's number filed for the case and not yet decided or executed. */
+const releaseOf = (c: CaseDetail, h: CaseHold) =>
+  h.active
+    ? c.requests.find(
+        (r) => r.kind === 'hold_release' && r.msisdn === h.msisdn && ['pending', 'approved'].includes(r.status),
+      )
+    : undefined
+
 /** The case's holds: when each was placed (minutes after the complaint), whether active, and its release. */
 export function HoldsPanel({ c, manage, who }: { c: CaseDetail; manage: boolean; who: (id: string) => string }) {
+  const [filed, setFiled] = useState<RequestView | null>(null)
   return (
     <section className="card" data-testid="case-holds">
       <h2>Holds</h2>
@@ -106,11 +105,28 @@ export function HoldsPanel({ c, manage, who }: { c: CaseDetail; manage: boolean;
                       <span className="badge">released {fmtTime(h.released_at)}</span>
                     )}
                   </td>
-                  <td>{manage && h.active && c.status !== 'closed' && <ReleaseHold hold={h} />}</td>
+                  <td>
+                    {releaseOf(c, h) ? (
+                      <span className="muted" data-testid="hold-release-pending">
+                        release {releaseOf(c, h)?.status}: <Link to="/requests">on Requests</Link>
+                      </span>
+                    ) : (
+                      manage && h.active && c.status !== 'closed' && <ReleaseHold hold={h} onFiled={setFiled} />
+                    )}
+                  </td>
                 </tr>
               ))}
             </tbody>
           </table>
+        </div>
+      )}
+      {filed && (
+        <div data-testid="hold-release-filed">
+          <p className="ok-note">
+            Release filed: another compliance officer approves it on the <Link to="/requests">Requests</Link> page; the
+            hold stays until it executes.
+          </p>
+          <RequestCard r={filed} />
         </div>
       )}
     </section>
