@@ -32,7 +32,8 @@ export interface OpenedCase {
   holds: PlacedHold[]
 }
 
-const mustManage = (staff: StaffActor, action: string) => {
+/** Only a compliance officer runs a case (the routes say so too; the commands do not rely on them). */
+export function mustManage(staff: StaffActor, action: string): void {
   if (!can(staff, 'manage_cases')) throw new ForbiddenError(action, 'Only a compliance officer runs cases')
 }
 
@@ -151,7 +152,7 @@ export async function openCase(
 export interface CaseUpdate {
   owner_id?: string
   status?: 'investigating' | 'closed'
-  /** A first answer to the complainant (the first-response clock stops). */
+  /** A first answer to the complainant was given (the first-response clock stops). */
   responded?: boolean
 }
 
@@ -176,10 +177,24 @@ export async function updateCase(ctx: CommandContext, staff: StaffActor, caseId:
   if (input.status === 'closed') {
     if (c.status !== 'resolved')
       throw new ConflictError('case_not_resolved', `Case ${c.reference} is closed once its findings are recorded`)
+    const held = await ctx.tx
+      .selectFrom('holds')
+      .select('id')
+      .where('case_id', '=', c.id)
+      .where('released_at', 'is', null)
+      .execute()
+    if (held.length > 0)
+      throw new ConflictError(
+        'case_has_active_holds',
+        `Case ${c.reference} still holds ${held.length} number(s): release them before closing it`,
+        { hold_ids: held.map((h) => h.id) },
+      )
     set.status = 'closed'
     set.closed_at = ctx.now
   }
-  if (!c.first_response_at && (input.responded || set.owner_id || set.status)) set.first_response_at = ctx.now
+  // Taking the case is not an answer to the complainant: only a recorded response (or confirming the case, or its
+  // findings) stops the first-response clock.
+  if (!c.first_response_at && input.responded) set.first_response_at = ctx.now
   if (Object.keys(set).length === 0) throw new ValidationError('input', 'nothing to change')
   await ctx.tx.updateTable('cases').set(set).where('id', '=', c.id).execute()
   const receipt = await recordAudit(ctx, {

@@ -5,6 +5,7 @@ import type { StaffActor } from '../access/index.ts'
 import { audited, type CommandContext, recordAudit } from '../audit/index.ts'
 import type { OfferResponse } from '../db/types-cases.ts'
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.ts'
+import { mustManage } from './commands.ts'
 import { lockCase } from './queries.ts'
 
 export type OfferInput =
@@ -12,6 +13,7 @@ export type OfferInput =
   | { kind: 'service_credit'; credit: string }
 
 export async function offerCompensation(ctx: CommandContext, staff: StaffActor, caseId: string, input: OfferInput) {
+  mustManage(staff, 'offer_compensation')
   const c = await lockCase(ctx.tx, caseId)
   if (!c) throw new NotFoundError('case', caseId)
   if (c.kind !== 'complaint') throw new ConflictError('no_complainant', 'An investigation has nobody to compensate')
@@ -43,6 +45,7 @@ export async function recordOfferResponse(
   offerId: string,
   response: OfferResponse,
 ) {
+  mustManage(staff, 'record_offer_response')
   const offer = await ctx.tx
     .selectFrom('compensation_offers')
     .selectAll()

@@ -8,6 +8,7 @@ import type { MeasureKind } from '../db/types-cases.ts'
 import type { CaseConclusion } from '../domain/cases.ts'
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.ts'
 import { suspendStaff } from '../staff/index.ts'
+import { mustManage } from './commands.ts'
 import { lockCase } from './queries.ts'
 
 export interface FindingsInput {
@@ -20,6 +21,7 @@ export interface FindingsInput {
 }
 
 export async function recordFindings(ctx: CommandContext, officer: StaffActor, caseId: string, input: FindingsInput) {
+  mustManage(officer, 'record_findings')
   const c = await lockCase(ctx.tx, caseId)
   if (!c) throw new NotFoundError('case', caseId)
   if (c.status === 'resolved' || c.status === 'closed')

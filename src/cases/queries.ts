@@ -12,19 +12,21 @@ export function findCase(db: Db, id: string) {
   return db.selectFrom('cases').selectAll().where('id', '=', id).executeTakeFirst()
 }
 
-/** Locks the case row for the rest of the transaction (every change to a case starts here). */
-export function lockCase(db: Db, id: string) {
-  return db.selectFrom('cases').selectAll().where('id', '=', id).forUpdate().executeTakeFirst()
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+const byRef = (db: Db, ref: string) =>
+  db
+    .selectFrom('cases')
+    .selectAll()
+    .where(UUID.test(ref) ? 'id' : 'reference', '=', ref)
+
+/** Locks the case (by id or reference) for the rest of the transaction: every change to a case starts here. */
+export function lockCase(db: Db, ref: string) {
+  return byRef(db, ref).forUpdate().executeTakeFirst()
 }
 
 /** The case with this id or reference. */
 export function findCaseByRef(db: Db, ref: string) {
-  const isUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(ref)
-  return db
-    .selectFrom('cases')
-    .selectAll()
-    .where(isUuid ? 'id' : 'reference', '=', ref)
-    .executeTakeFirst()
+  return byRef(db, ref).executeTakeFirst()
 }
 
 /** The market of a number (its range's) with its service levels; null for a number numguard does not hold. */

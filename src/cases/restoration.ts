@@ -13,6 +13,7 @@ import { enqueueProvisioning } from '../provisioning/index.ts'
 import { cancelDisconnection } from '../recycling/index.ts'
 import { createRequest, type ExecutionResult, type RequestRecord } from '../requests/index.ts'
 import { queueNotice } from '../sms/index.ts'
+import { mustManage } from './commands.ts'
 import { caseLinks, caseNumbers, custodiesWithKyc, lockCase } from './queries.ts'
 
 export interface RestorationInput {
@@ -48,6 +49,7 @@ export async function requestRestoration(
   caseId: string,
   input: RestorationInput,
 ): Promise<Audited<RequestRecord>> {
+  mustManage(officer, 'request_restoration')
   const c = await lockCase(ctx.tx, caseId)
   if (!c) throw new NotFoundError('case', caseId)
   if (c.status === 'closed') throw new ConflictError('case_closed', `Case ${c.reference} is closed`)

@@ -188,7 +188,7 @@ export async function caseRoutes(server: FastifyInstance, app: App) {
       schema: {
         tags,
         summary: 'Take a case (owner), move it to investigating or closed, or record the first response',
-        params: idParams,
+        params: caseParams,
         body: {
           type: 'object',
           properties: {
@@ -216,7 +216,7 @@ export async function caseRoutes(server: FastifyInstance, app: App) {
       schema: {
         tags,
         summary: 'Confirm a case: its held numbers are barred on the network (not by the one who opened it)',
-        params: idParams,
+        params: caseParams,
         response: errorResponses,
       },
     },
@@ -238,7 +238,7 @@ export async function caseRoutes(server: FastifyInstance, app: App) {
       schema: {
         tags,
         summary: 'Link a staff member, request or custody to a case',
-        params: idParams,
+        params: caseParams,
         body: body(
           { kind: { type: 'string', enum: ['staff', 'request', 'custody'] }, ref_id: uuid, note: text(1000) },
           ['kind', 'ref_id'],
@@ -259,7 +259,7 @@ export async function caseRoutes(server: FastifyInstance, app: App) {
       schema: {
         tags,
         summary: 'Place a protective hold on a number for this case',
-        params: idParams,
+        params: caseParams,
         body: body({ msisdn, reason: text(1000) }, ['msisdn', 'reason']),
         response: errorResponses,
       },
@@ -358,7 +358,7 @@ export async function caseRoutes(server: FastifyInstance, app: App) {
       schema: {
         tags,
         summary: 'File a restoration to the former holder whose custody the case names (another officer approves)',
-        params: idParams,
+        params: caseParams,
         body: body({ msisdn, rightful_custody_id: uuid, iccid: text(22), shop_id: text(64) }, [
           'msisdn',
           'rightful_custody_id',
@@ -391,7 +391,7 @@ export async function caseRoutes(server: FastifyInstance, app: App) {
       schema: {
         tags,
         summary: 'Record a compensation offer: an amount in a currency, or a service credit',
-        params: idParams,
+        params: caseParams,
         body: body(
           {
             kind: { type: 'string', enum: ['money', 'service_credit'] },
@@ -449,7 +449,7 @@ export async function caseRoutes(server: FastifyInstance, app: App) {
       schema: {
         tags,
         summary: 'Record findings and conclusion; link and suspend the staff they name, and the measures taken',
-        params: idParams,
+        params: caseParams,
         body: body(
           {
             conclusion: { type: 'string', enum: [...CASE_CONCLUSIONS] },

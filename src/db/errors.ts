@@ -113,7 +113,26 @@ export function translateDbError(err: unknown): unknown {
     case 'NG040': // a transfer, termination or KYC change within the swap-cooling window after a SIM swap (040)
     case 'NG037': // staff roles, shop or credentials changed without their executed request; cooling approvers (037)
     case 'NG038': // request integrity: payload hash, MO consent evidence, personal data past retention (038)
-    case 'NG042': // cases and holds: a change of a held number, a restoration off its case, a hold released off request (042)
+    case 'NG042': {
+      // A change of a held number (042's hold guards): the same answer the application's own check gives.
+      const held = /^number (\S+) is on hold \(case ([^)]+)\)/.exec(message ?? '')
+      if (held)
+        return new ConflictError('number_on_hold', message as string, {
+          sqlstate: code,
+          msisdn: held[1],
+          case_reference: held[2],
+        }).withAlert({
+          kind: 'held_number_change_refused',
+          severity: 'risk',
+          msisdn: held[1],
+          attempt: { error: 'number_on_hold', sqlstate: code, case_reference: held[2] },
+        })
+      // A restoration off its case, a hold released off its request, a case's fixed fields (042).
+      return guardRefusal('invariant_violation', message ?? 'the database refused this change', {
+        sqlstate: code,
+        reason: message ?? null,
+      })
+    }
     case 'NGR01': // the disconnection register: rows only cancelled once, reported once; files written once (010)
       return guardRefusal('invariant_violation', message ?? 'the database refused this change', {
         sqlstate: code,

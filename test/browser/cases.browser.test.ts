@@ -179,12 +179,14 @@ describe('cases, holds and the case file in Chromium', () => {
     expect(await page.locator('[data-testid="case-hold"][data-active="yes"]').count()).toBe(1)
     expect(await page.getByTestId('hold-minutes').textContent()).toBe('0 min')
 
-    // Taking the case makes the officer its owner and stops the first-response clock, met.
+    // Taking the case makes the officer its owner; the first-response clock stops when they record their answer.
+    const firstResponse = () =>
+      page.getByTestId('sla-clock-first_response').getByTestId('sla-first_response').getAttribute('data-state')
     await page.getByTestId('case-take').click()
     await expect.poll(() => page.getByTestId('case-owner').textContent(), { timeout: WAIT }).toContain(officer.username)
-    expect(
-      await page.getByTestId('sla-clock-first_response').getByTestId('sla-first_response').getAttribute('data-state'),
-    ).toBe('met')
+    expect(await firstResponse()).toBe('pending')
+    await page.getByTestId('case-responded').click()
+    await expect.poll(firstResponse, { timeout: WAIT }).toBe('met')
 
     // The case file: the number's history and the case's events from the log, each leaf's proof checked.
     const entries = page.getByTestId('case-file-entry')

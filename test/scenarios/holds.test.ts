@@ -134,15 +134,15 @@ describe('a held available number', () => {
     const [msisdn] = await makeRange(t.app, 1)
     const { holdId } = await hold(msisdn)
     const reserve = await api.post(agent, `${num(msisdn)}/reserve`)
-    // No check of the inventory's own names the hold: the database's guard (042) refuses the state change.
+    // The database's guard (042) refuses the state change; its refusal reads as the application's own check.
     expect(reserve.statusCode, reserve.body).toBe(409)
-    expect(reserve.json()).toMatchObject({ code: 'invariant_violation', details: { sqlstate: 'NG042' } })
+    expect(reserve.json()).toMatchObject({ code: 'number_on_hold', details: { sqlstate: 'NG042', msisdn } })
     expect(reserve.json().message).toContain('on hold')
     const [iccid] = await makeSims(t.app, agent.shopId as string, 1)
     const sell = await api.post(agent, `${num(msisdn)}/sell`, { iccid, subscriber: newSubscriber() })
     expect(sell.statusCode, sell.body).toBe(409)
-    expect(sell.json()).toMatchObject({ code: 'invariant_violation', details: { sqlstate: 'NG042' } })
-    const [guard] = await alertsFor(t, null, 'database_guard_refused').then((all) =>
+    expect(sell.json()).toMatchObject({ code: 'number_on_hold', details: { sqlstate: 'NG042' } })
+    const [guard] = await alertsFor(t, msisdn, 'held_number_change_refused').then((all) =>
       all.filter((x) => x.id === sell.json().details.alert_id),
     )
     expect(guard).toMatchObject({ severity: 'risk', staff_id: agent.id })
@@ -183,7 +183,7 @@ describe('a request filed before the hold', () => {
     expect(await executeDueRequests(t.app)).toEqual({ executed: 0, failed: 0 })
     const byHand = await api.post(agent, `/api/v1/requests/${requestId}/execute`)
     expect(byHand.statusCode, byHand.body).toBe(409)
-    expect(byHand.json()).toMatchObject({ code: 'invariant_violation', details: { sqlstate: 'NG042' } })
+    expect(byHand.json()).toMatchObject({ code: 'number_on_hold', details: { sqlstate: 'NG042', msisdn } })
     expect(byHand.json().message).toContain('waits until the hold is released')
     const waiting = await api.get(agent, `/api/v1/requests/${requestId}`)
     expect(waiting.json().status).toBe('approved')

@@ -219,7 +219,7 @@ describe('the investigation', () => {
       method: 'PATCH',
       url: `/api/v1/cases/${caseId}`,
       headers: { authorization: `Bearer ${owner.token}` },
-      payload: { owner_id: owner.id },
+      payload: { owner_id: owner.id, responded: true },
     })
     expect(taken.statusCode, taken.body).toBe(200)
     expect(taken.json()).toMatchObject({ owner_id: owner.id, sla: { first_response: { state: 'met' } } })
