@@ -86,6 +86,7 @@ export async function recordFindings(ctx: CommandContext, officer: StaffActor, c
       data: {
         case_id: c.id,
         reference: c.reference,
+        resolution_due_at: c.resolution_due_at,
         staff: named.map((s) => s.staff_id),
         measures: measures.map((m) => ({ id: m.id, kind: m.kind, staff_id: m.staff_id })),
       },

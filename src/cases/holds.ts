@@ -83,6 +83,7 @@ export async function placeHold(
         case_id: c.id,
         case_reference: c.reference,
         reason,
+        hold_due_at: c.hold_due_at,
         minutes_after_complaint: Math.round((ctx.now.getTime() - c.opened_at.getTime()) / 60_000),
         suspended_requests: held.suspended_requests,
       },

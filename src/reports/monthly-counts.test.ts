@@ -75,4 +75,38 @@ describe('the monthly counts', () => {
       ],
     })
   })
+
+  it('counts complaints by category, holds in time or late by their own deadline, releases, restorations and resolutions', () => {
+    const later = '2026-03-12T03:00:00.000Z'
+    const c = countMonth(
+      [
+        { at, action: 'case.opened', msisdn: '+85512000001', data: { kind: 'complaint', category: 'number_taken' } },
+        { at, action: 'case.opened', msisdn: '+85512000002', data: { kind: 'complaint', category: 'other' } },
+        { at, action: 'case.opened', msisdn: '+85512000003', data: { kind: 'complaint', category: 'number_taken' } },
+        { at, action: 'case.opened', msisdn: '+85512000004', data: { kind: 'investigation', category: 'other' } },
+        { at, action: 'hold.placed', msisdn: '+85512000001', data: { hold_due_at: later } },
+        { at: later, action: 'hold.placed', msisdn: '+85512000002', data: { hold_due_at: at } },
+        { at, action: 'hold.placed', msisdn: '+85512000003', data: {} },
+        { at: later, action: 'hold.released', msisdn: '+85512000001' },
+        { at: later, action: 'number.restored', msisdn: '+85512000001' },
+        { at: later, action: 'case.findings_recorded', msisdn: null, data: { resolution_due_at: TO } },
+        { at: later, action: 'case.findings_recorded', msisdn: null, data: { resolution_due_at: at } },
+      ],
+      FROM,
+      TO,
+    )
+    expect(c.complaints_by_category).toEqual({ number_taken: 2, other: 1 })
+    expect(c.cases).toEqual({
+      complaints: 3,
+      investigations: 1,
+      holds_placed: 3,
+      holds_within_sla: 1,
+      holds_late: 2,
+      holds_released: 1,
+      restorations: 1,
+      resolved: 2,
+      resolved_within_sla: 1,
+      resolved_late: 1,
+    })
+  })
 })

@@ -8,7 +8,10 @@
 //   undelivered (a final receipt other than DELIVRD); failed (refused by the SMSC); receipts missing;
 // - transfers executed (each carried the holder's reply: DOMAIN's request table requires it) and SIM swaps by kind —
 //   `sim_swap` with the holder's reply, `sim_swap_lost` without it;
-// - refused attempts and alerts by staff member: alert leaves raised or repeated by a staff member's action, by kind.
+// - refused attempts and alerts by staff member: alert leaves raised or repeated by a staff member's action, by kind;
+// - cases: complaints by category and investigations opened; holds placed (within the market's hold deadline or
+//   late, read from the deadline the hold's own leaf carries) and released; restorations; cases resolved (within
+//   their resolution deadline or late).
 //
 // A leaf counts when its `at` falls in [from, to) — the month in the operator's time zone.
 
@@ -46,6 +49,19 @@ export interface MonthlyCounts {
   transfers: { executed: number; with_holder_reply: number }
   sim_swaps: { executed: number; with_holder_reply: number; without_holder_reply: number }
   alerts: { raised: number; repeats: number; by_kind: Record<string, number>; by_staff: StaffAlerts[] }
+  cases: {
+    complaints: number
+    investigations: number
+    holds_placed: number
+    holds_within_sla: number
+    holds_late: number
+    holds_released: number
+    restorations: number
+    resolved: number
+    resolved_within_sla: number
+    resolved_late: number
+  }
+  complaints_by_category: Record<string, number>
 }
 
 const WARNING = 'inactivity_warning'
@@ -81,7 +97,26 @@ const emptyCounts = (): MonthlyCounts => ({
   transfers: { executed: 0, with_holder_reply: 0 },
   sim_swaps: { executed: 0, with_holder_reply: 0, without_holder_reply: 0 },
   alerts: { raised: 0, repeats: 0, by_kind: {}, by_staff: [] },
+  cases: {
+    complaints: 0,
+    investigations: 0,
+    holds_placed: 0,
+    holds_within_sla: 0,
+    holds_late: 0,
+    holds_released: 0,
+    restorations: 0,
+    resolved: 0,
+    resolved_within_sla: 0,
+    resolved_late: 0,
+  },
+  complaints_by_category: {},
 })
+
+/** Whether the leaf at `at` met the deadline its data names (`field`); a leaf without one counts as late. */
+const withinDeadline = (at: number, data: Record<string, unknown>, field: string) => {
+  const due = typeof data[field] === 'string' ? Date.parse(data[field] as string) : Number.NaN
+  return at <= due
+}
 
 /** Counts one month's leaves as they stream by; `from`/`to` are ISO instants (its bounds in the operator's zone). */
 export class MonthCounter {
@@ -144,6 +179,30 @@ export class MonthCounter {
       case 'alert.raised':
       case 'alert.repeated':
         this.alert(leaf, data)
+        break
+      case 'case.opened':
+        if (data.kind === 'investigation') out.cases.investigations++
+        else {
+          out.cases.complaints++
+          const category = String(data.category)
+          out.complaints_by_category[category] = (out.complaints_by_category[category] ?? 0) + 1
+        }
+        break
+      case 'hold.placed':
+        out.cases.holds_placed++
+        if (withinDeadline(at, data, 'hold_due_at')) out.cases.holds_within_sla++
+        else out.cases.holds_late++
+        break
+      case 'hold.released':
+        out.cases.holds_released++
+        break
+      case 'number.restored':
+        out.cases.restorations++
+        break
+      case 'case.findings_recorded':
+        out.cases.resolved++
+        if (withinDeadline(at, data, 'resolution_due_at')) out.cases.resolved_within_sla++
+        else out.cases.resolved_late++
         break
     }
   }

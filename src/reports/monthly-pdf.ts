@@ -39,6 +39,16 @@ export const MONTHLY_FIGURES: Record<string, Label> = {
   'alerts.raised': L('Alerts raised', 'ការជូនដំណឹងដែលបានលើកឡើង'),
   'alerts.repeats': L('Alert repeats', 'ការជូនដំណឹងម្តងទៀត'),
   'partner.checks': L('Partner checks', 'ការត្រួតពិនិត្យដោយដៃគូ'),
+  'cases.complaints': L('Complaints opened', 'ពាក្យបណ្តឹងដែលបានបើក'),
+  'cases.investigations': L('Investigations opened', 'ការស៊ើបអង្កេតដែលបានបើក'),
+  'cases.holds_placed': L('Protective holds placed', 'ការបង្កកការពារដែលបានដាក់'),
+  'cases.holds_within_sla': L('Holds placed in time', 'ការបង្កកទាន់ពេល'),
+  'cases.holds_late': L('Holds placed late', 'ការបង្កកយឺត'),
+  'cases.holds_released': L('Holds released', 'ការបង្កកដែលបានដោះលែង'),
+  'cases.restorations': L('Numbers restored to their holder', 'លេខដែលបានប្រគល់ជូនម្ចាស់វិញ'),
+  'cases.resolved': L('Cases resolved', 'ករណីដែលបានដោះស្រាយ'),
+  'cases.resolved_within_sla': L('Resolved in time', 'ដោះស្រាយទាន់ពេល'),
+  'cases.resolved_late': L('Resolved late', 'ដោះស្រាយយឺត'),
 }
 
 const figure = (ref: string, value: string | number | boolean | null): FactRow => ({
@@ -81,6 +91,19 @@ export function monthlyDocument(r: MonthlyReport): ReportDocument {
     { kind: 'facts', rows: figures('warnings', c.warnings) },
     { kind: 'heading', text: L('Transfers and SIM swaps', 'ការផ្ទេរ និងការប្តូរស៊ីម') },
     { kind: 'facts', rows: [...figures('transfers', c.transfers), ...figures('sim_swaps', c.sim_swaps)] },
+    { kind: 'heading', text: L('Complaints, holds and service levels', 'ពាក្យបណ្តឹង ការបង្កក និងកម្រិតសេវា') },
+    { kind: 'facts', rows: figures('cases', c.cases) },
+    {
+      kind: 'table',
+      columns: [
+        { label: L('Complaint category', 'ប្រភេទពាក្យបណ្តឹង'), width: 3 },
+        { label: L('Count', 'ចំនួន'), align: 'right' },
+      ],
+      rows: Object.entries(c.complaints_by_category)
+        .sort()
+        .map(([category, n]) => [category, n]),
+      empty: L('No complaint this month', 'គ្មានពាក្យបណ្តឹងក្នុងខែនេះទេ'),
+    },
     { kind: 'heading', text: L('Refused attempts and alerts', 'ការប៉ុនប៉ងដែលត្រូវបានបដិសេធ និងការជូនដំណឹង') },
     { kind: 'facts', rows: [figure('alerts.raised', c.alerts.raised), figure('alerts.repeats', c.alerts.repeats)] },
     {

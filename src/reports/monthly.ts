@@ -106,11 +106,13 @@ export function monthlyCsv(r: MonthlyReport): string {
     ['checkpoint', 'signed_at', r.checkpoint?.signed_at ?? null],
   ]
   const c = r.counts
-  for (const section of ['numbers', 'warnings', 'transfers', 'sim_swaps'] as const)
+  for (const section of ['numbers', 'warnings', 'transfers', 'sim_swaps', 'cases'] as const)
     for (const [item, n] of Object.entries(c[section])) rows.push([section, item, n])
   rows.push(['alerts', 'raised', c.alerts.raised], ['alerts', 'repeats', c.alerts.repeats])
   for (const [kind, n] of Object.entries(c.alerts.by_kind).sort()) rows.push(['alerts_by_kind', kind, n])
   for (const s of c.alerts.by_staff) rows.push(['alerts_by_staff', s.username ?? s.staff_id, s.raised + s.repeats])
+  for (const [category, n] of Object.entries(c.complaints_by_category).sort())
+    rows.push(['complaints_by_category', category, n])
   rows.push(['partner', 'checks', r.partner.checks])
   for (const [op, n] of Object.entries(r.partner.by_operation).sort()) {
     rows.push(['partner_answered', op, n.answered], ['partner_refused', op, n.refused])

@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runAuditLogPass } from '../../src/audit/log-service.ts'
 import { executeDueRequests } from '../../src/changes/due.ts'
 import { swapCoolingDays } from '../../src/changes/swap-history.ts'
+import { localDate } from '../../src/domain/zoned-time.ts'
+import { operatorTimeZone } from '../../src/reports/index.ts'
 import type { TestApp } from '../helpers/app.ts'
 import { openCustomerSession } from '../helpers/customer-session.ts'
 import { makeActiveNumber, makeSims, makeStaff, newSubscriber, type TestStaff } from '../helpers/factories.ts'
@@ -537,5 +539,23 @@ describe('the regulator’s account of the case', () => {
     expect(lineWith(text, 'Conclusion', 'staff_misconduct')).toBeDefined()
     expect(lineWith(text, 'Proofs verified', String(r.proofs.verified))).toBeDefined()
     for (const o of r.compensation_offers) expect(lineWith(text, 'Offer', o.id)).toBeDefined()
+  })
+})
+
+describe('the regulator’s monthly report', () => {
+  it('counts the complaint by its category and its hold placed in time', async () => {
+    const { opened_at } = await t.app.db
+      .selectFrom('cases')
+      .select('opened_at')
+      .where('id', '=', caseId)
+      .executeTakeFirstOrThrow()
+    const month = localDate(opened_at, await operatorTimeZone(t.app.db, opened_at)).slice(0, 7)
+    const res = await api.get(owner, `/api/v1/reports/monthly?month=${month}&format=json`)
+    expect(res.statusCode, res.body).toBe(200)
+    const { counts } = res.json()
+    expect(counts.complaints_by_category.number_taken).toBeGreaterThanOrEqual(1)
+    expect(counts.cases.complaints).toBeGreaterThanOrEqual(1)
+    expect(counts.cases.holds_within_sla).toBeGreaterThanOrEqual(1)
+    expect(counts.cases.holds_late).toBe(0)
   })
 })

@@ -27,6 +27,8 @@ interface MonthlyReport {
     transfers: { executed: number; with_holder_reply: number }
     sim_swaps: { executed: number; with_holder_reply: number; without_holder_reply: number }
     alerts: { raised: number; repeats: number; by_kind: Record<string, number>; by_staff: StaffAlerts[] }
+    cases: Record<string, number>
+    complaints_by_category: Record<string, number>
   }
   partner: {
     checks: number
@@ -140,6 +142,8 @@ export function MonthlyReportPage() {
                   sim_swaps_without_holder_reply: r.counts.sim_swaps.without_holder_reply,
                 }}
               />
+              <Figures title="Complaints, holds and service levels" figures={r.counts.cases} />
+              <Figures title="Complaints by category" figures={r.counts.complaints_by_category} />
               <Figures
                 title="Partner checks"
                 figures={Object.fromEntries([
