@@ -149,7 +149,22 @@ export async function caseRoutes(server: FastifyInstance, app: App) {
     },
     async (request) => {
       const c = await caseOf(request.params.id)
-      return { case_id: c.id, reference: c.reference, ...(await caseFile(app.db, c.id)) }
+      const file = await caseFile(app.db, c.id)
+      return {
+        case_id: c.id,
+        reference: c.reference,
+        checkpoint: file.checkpoint && {
+          size: file.checkpoint.size,
+          root: file.checkpoint.root.toString('base64'),
+          signed_at: file.checkpoint.signed_at,
+        },
+        counts: file.counts,
+        complete: file.complete,
+        entries: file.entries.map(({ before: _b, after: _a, data: _d, ...e }) => ({
+          ...e,
+          link: `/api/v1/audit/proofs/inclusion?index=${e.index}`,
+        })),
+      }
     },
   )
 

@@ -60,26 +60,3 @@ export async function staffNames(db: Db, ids: string[]) {
     .execute()
   return new Map(rows.map((r) => [r.id, { username: r.username, status: r.status, shop_id: r.shop_id }]))
 }
-
-/** Who approved each of these requests (approvals still standing: a suspension voids its pending ones), by id. */
-export async function approvalsOf(db: Db, requestIds: string[]) {
-  const unique = [...new Set(requestIds)]
-  const out = new Map<string, { staff_id: string; username: string; shop_id: string | null }[]>()
-  if (unique.length === 0) return out
-  const rows = await db
-    .selectFrom('request_approvals as a')
-    .innerJoin('staff as s', 's.id', 'a.approver_id')
-    .select(['a.request_id', 'a.approver_id', 's.username', 's.shop_id'])
-    .where('a.request_id', 'in', unique)
-    .where('a.decision', '=', 'approved')
-    .where('a.voided_at', 'is', null)
-    .orderBy('a.request_id')
-    .orderBy('s.username')
-    .execute()
-  for (const r of rows)
-    out.set(r.request_id, [
-      ...(out.get(r.request_id) ?? []),
-      { staff_id: r.approver_id, username: r.username, shop_id: r.shop_id },
-    ])
-  return out
-}

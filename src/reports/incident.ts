@@ -4,38 +4,13 @@
 // recorded them, so every line can be checked against an audit export. Read-only.
 
 import type { App } from '../app.ts'
-import { leafHash, timeline, verifyInclusion } from '../audit/index.ts'
+import { type CaseFileEntry, caseFile } from '../cases/index.ts'
 import { caseSla, type SlaClock } from '../domain/cases.ts'
 import { NotFoundError } from '../domain/errors.ts'
-import { approvalsOf, caseRow, caseRows, staffNames } from './incident-queries.ts'
+import { caseRow, caseRows, staffNames } from './incident-queries.ts'
 
-/** Leaves read per timeline: a case's numbers rarely have more; past it the report says it was cut. */
-const LIMIT = 5_000
-
-export type ProofCheck = 'verified' | 'awaiting_checkpoint' | 'failed'
-
-export interface IncidentLeaf {
-  index: number
-  at: string
-  action: string
-  msisdn: string | null
-  staff_id: string | null
-  username: string | null
-  /** The staff member's shop (now: the leaf itself names the session it came from). */
-  shop_id: string | null
-  session_id: string | null
-  request_id: string | null
-  /** Who approved the request the leaf is about (decided approvals). */
-  approved_by: { staff_id: string; username: string; shop_id: string | null }[]
-  leaf_hash: string
-  proof: ProofCheck
-}
-
-interface ParsedLeaf extends IncidentLeaf {
-  before: Record<string, unknown>
-  after: Record<string, unknown>
-  data: Record<string, unknown>
-}
+/** A leaf of the account's timeline: the case file's entry without the leaf's own fields. */
+export type IncidentLeaf = Omit<CaseFileEntry, 'before' | 'after' | 'data'>
 
 type Staff = { staff_id: string; username: string | null } | null
 type Sla = SlaClock & { leaf: number | null; row: string | null }
@@ -50,56 +25,14 @@ export async function incidentReport(app: App, caseRef: string) {
   const c = await caseRow(db, caseRef)
   if (!c) throw new NotFoundError('case', caseRef)
   const rows = await caseRows(db, c.id)
-  const parts = await Promise.all([
-    ...rows.numbers.map((msisdn) => timeline(db, { by: 'msisdn', value: msisdn }, { limit: LIMIT })),
-    timeline(db, { by: 'basis', value: c.id }, { limit: LIMIT }),
-  ])
-  const byIndex = new Map<number, ParsedLeaf>()
-  for (const part of parts)
-    for (const e of part.entries) {
-      const index = Number(e.leaf.index)
-      if (byIndex.has(index)) continue
-      let proof: ProofCheck = 'awaiting_checkpoint'
-      if (e.proof && part.checkpoint) {
-        try {
-          verifyInclusion(leafHash(e.leaf.leaf), index, part.checkpoint.size, e.proof, part.checkpoint.root)
-          proof = 'verified'
-        } catch {
-          proof = 'failed'
-        }
-      }
-      const body = JSON.parse(Buffer.from(e.leaf.leaf).toString('utf8')) as Record<string, unknown>
-      byIndex.set(index, {
-        index,
-        at: new Date(e.leaf.at).toISOString(),
-        action: e.leaf.action,
-        msisdn: e.leaf.msisdn,
-        staff_id: e.leaf.staff_id,
-        username: null,
-        shop_id: null,
-        session_id: e.leaf.session_id,
-        request_id: e.leaf.request_id,
-        approved_by: [],
-        leaf_hash: Buffer.from(e.leaf.leaf_hash).toString('base64'),
-        proof,
-        before: obj(body.before),
-        after: obj(body.after),
-        data: obj(body.data),
-      })
-    }
-  const leaves = [...byIndex.values()].sort((a, b) => a.index - b.index)
-  const checkpoint = parts
-    .map((p) => p.checkpoint)
-    .reduce<(typeof parts)[number]['checkpoint']>(
-      (best, cp) => (cp && (!best || cp.size > best.size) ? cp : best),
-      undefined,
-    )
+  const file = await caseFile(db, c.id)
+  const leaves = file.entries
+  const checkpoint = file.checkpoint
 
   const staff = await staffNames(db, [
     c.opened_by,
     ...(c.owner_id ? [c.owner_id] : []),
     ...(c.confirmed_by ? [c.confirmed_by] : []),
-    ...leaves.flatMap((l) => (l.staff_id ? [l.staff_id] : [])),
     ...rows.links.filter((l) => l.link_kind === 'staff').map((l) => l.ref_id),
     ...rows.holds.map((h) => h.placed_by),
     ...rows.offers.flatMap((o) => [o.offered_by, ...(o.recorded_by ? [o.recorded_by] : [])]),
@@ -113,18 +46,8 @@ export async function incidentReport(app: App, caseRef: string) {
       .sort((a, b) => a.i - b.i)
       .map((e) => e.x)
   const who = (id: string | null): Staff => (id ? { staff_id: id, username: staff.get(id)?.username ?? null } : null)
-  const approvals = await approvalsOf(
-    db,
-    leaves.flatMap((l) => (l.request_id ? [l.request_id] : [])),
-  )
-  for (const l of leaves) {
-    const s = l.staff_id ? staff.get(l.staff_id) : undefined
-    l.username = s?.username ?? null
-    l.shop_id = s?.shop_id ?? null
-    l.approved_by = l.request_id ? (approvals.get(l.request_id) ?? []) : []
-  }
   /** The first leaf of `action` whose fields match, by index. */
-  const leafOf = (action: string, match: (l: ParsedLeaf) => boolean = () => true) =>
+  const leafOf = (action: string, match: (l: CaseFileEntry) => boolean = () => true) =>
     leaves.find((l) => l.action === action && match(l))?.index ?? null
   const caseLeaves = leaves.filter((l) => l.data.case_id === c.id || l.after.case_id === c.id)
 
@@ -176,12 +99,7 @@ export async function incidentReport(app: App, caseRef: string) {
     },
     numbers: rows.numbers,
     timeline: leaves.map(({ before: _b, after: _a, data: _d, ...entry }): IncidentLeaf => entry),
-    proofs: {
-      verified: leaves.filter((l) => l.proof === 'verified').length,
-      awaiting_checkpoint: leaves.filter((l) => l.proof === 'awaiting_checkpoint').length,
-      failed: leaves.filter((l) => l.proof === 'failed').length,
-      complete: parts.every((p) => p.entries.length < LIMIT),
-    },
+    proofs: { ...file.counts, complete: file.complete },
     holds: inLogOrder(rows.holds, (h) => leafOf('hold.placed', (l) => l.data.hold_id === h.id)).map((h) => ({
       id: h.id,
       msisdn: h.msisdn,
