@@ -32,7 +32,8 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'numguard-monthly-'))
   agent = await makeStaff(t.app, ['agent'])
   // March 2026 (the test clock starts on the 2nd): two numbers sold, three warnings to two of them, one withdrawn,
-  // one agent's refused call made twice (one alert, one repeat), three partner checks (one refused: a number outside the operator's ranges).
+  // one agent's refused call made twice (one alert, one repeat), three partner checks (one refused: a number outside the operator's ranges),
+  // one complaint with its hold.
   const a = await sellTo(t.app, { agent })
   const b = await sellTo(t.app, { agent })
   for (const [held, n] of [
@@ -50,6 +51,19 @@ beforeAll(async () => {
     (await ask('/number-recycling/v0.2/check', { phoneNumber: b.msisdn, specifiedDate: '2026-03-02' })).statusCode,
   ).toBe(200)
   expect((await ask('/sim-swap/v2/check', { phoneNumber: '+4915112345678', maxAge: 24 })).statusCode).toBe(404)
+  // A complaint that b was taken: the case and its hold, in time.
+  const complaint = await t.server.inject({
+    method: 'POST',
+    url: '/api/v1/cases',
+    headers: auth(agent.token),
+    payload: {
+      category: 'number_taken',
+      description: 'not me',
+      msisdns: [b.msisdn],
+      complainant: { method: 'id_document', document: b.subscriber.kyc_doc_number },
+    },
+  })
+  expect(complaint.statusCode, complaint.body).toBe(201)
   // April: a warning that March's report must not count.
   t.clock.advance(31 * DAY)
   await queueTestNotice(t.app, { msisdn: b.msisdn, custodyId: b.custodyId, dedupeKey: `m:${b.msisdn}:april` })
@@ -76,6 +90,8 @@ describe('the monthly report', () => {
     expect(march.counts.alerts.by_staff).toEqual([
       expect.objectContaining({ staff_id: agent.id, username: agent.username, raised: 1, repeats: 1 }),
     ])
+    expect(march.counts.complaints_by_category).toEqual({ number_taken: 1 })
+    expect(march.counts.cases).toMatchObject({ complaints: 1, holds_placed: 1, holds_within_sla: 1, holds_late: 0 })
     expect(march.partner.checks).toBe(3)
     expect(march.partner.by_operation).toEqual({
       sim_swap_check: { answered: 1, refused: 1 },
@@ -117,9 +133,16 @@ describe('the monthly report', () => {
   it('writes a PDF carrying every figure of the CSV, the leaf range and the signed checkpoint', async () => {
     const officer = await makeStaff(t.app, ['compliance_officer'])
     const csv = (await report(auditor, 'month=2026-03&format=csv')).body.trimEnd().split('\r\n').slice(1)
-    // Items in tables (alert kinds, staff members, partner operations and clients) stand beside their figure;
+    // Items in tables (alert kinds, staff members, complaint categories, partner operations and clients) stand beside their figure;
     // one-figure rows by their label, with their CSV `section.item` printed under it.
-    const tables = ['alerts_by_kind', 'alerts_by_staff', 'partner_answered', 'partner_refused', 'partner_by_client']
+    const tables = [
+      'alerts_by_kind',
+      'alerts_by_staff',
+      'complaints_by_category',
+      'partner_answered',
+      'partner_refused',
+      'partner_by_client',
+    ]
     const shown = (v: string) => (v === '' ? '—' : v === 'true' ? 'yes' : v === 'false' ? 'no' : v)
     for (const who of [auditor, officer]) {
       const res = await report(who, 'month=2026-03&format=pdf')
