@@ -44,11 +44,11 @@ describe(`the application role (${isPostgresSuite() ? 'postgres' : 'pglite'})`, 
 describe('invariant 1: one open custody per number, never overlapping periods', () => {
   it('refuses a second open custody for a held number, even on an executed request (23P01)', async () => {
     const { msisdn } = await heldNumber()
-    const requestId = await newRequest(msisdn, 'restoration', 'executed')
+    const requestId = await newRequest(msisdn, 'port_in', 'executed')
     const newcomer = await newSubscriber()
     await expect(
       run(sql`INSERT INTO custodies (id, msisdn, subscriber_id, basis, request_id, started_at)
-              VALUES (${randomUUID()}, ${msisdn}, ${newcomer}, 'restoration', ${requestId}, now())`),
+              VALUES (${randomUUID()}, ${msisdn}, ${newcomer}, 'port_in', ${requestId}, now())`),
     ).rejects.toMatchObject({ code: '23P01' })
     expect(await openCustodies(msisdn)).toBe(1)
   })
@@ -120,15 +120,15 @@ describe('invariant 2: a custody starts only on a sale of a free number, or an e
     ).rejects.toMatchObject({ code: 'NG005' })
   })
 
-  // A transfer cannot execute in this release (it needs the holder's consent, which the access release records),
-  // so a custody that rests on a request is shown with a restoration: a compliance officer's four-eyes request.
+  // A custody that rests on a request is shown with a port-in, which needs nothing but its executed request here
+  // (a transfer needs the holder's consent, a restoration its case: migrations 013, 038 and 042 check those).
   describe('a custody that rests on a request', () => {
-    /** Ends the current custody and starts the newcomer's on `requestId`, as an executed restoration would. */
+    /** Ends the current custody and starts the newcomer's on `requestId`, as an executed port-in would. */
     const transferTo = (msisdn: string, custodyId: string, newcomer: string, requestId: string | null) =>
       inTransaction(async (tx) => {
-        await sql`UPDATE custodies SET ended_at = now(), end_reason = 'restoration' WHERE id = ${custodyId}`.execute(tx)
+        await sql`UPDATE custodies SET ended_at = now(), end_reason = 'ported_out' WHERE id = ${custodyId}`.execute(tx)
         await sql`INSERT INTO custodies (id, msisdn, subscriber_id, basis, request_id, started_at)
-                  VALUES (${randomUUID()}, ${msisdn}, ${newcomer}, 'restoration', ${requestId}, now())`.execute(tx)
+                  VALUES (${randomUUID()}, ${msisdn}, ${newcomer}, 'port_in', ${requestId}, now())`.execute(tx)
       })
 
     it('is refused when it names no request (NG005 from the trigger, or the check 23514)', async () => {
@@ -142,10 +142,10 @@ describe('invariant 2: a custody starts only on a sale of a free number, or an e
     })
 
     it.each([
-      ['a request that is only approved', 'restoration', 'approved', 'same'],
-      ['a pending request', 'restoration', 'pending', 'same'],
+      ['a request that is only approved', 'port_in', 'approved', 'same'],
+      ['a pending request', 'port_in', 'pending', 'same'],
       ['an executed request of another kind', 'legal_order', 'executed', 'same'],
-      ['an executed restoration of another number', 'restoration', 'executed', 'other'],
+      ['an executed port-in of another number', 'port_in', 'executed', 'other'],
     ] as const)('is refused when it names %s (NG005)', async (_what, kind, status, whose) => {
       const { msisdn, custodyId } = await heldNumber()
       const requestId = await newRequest(whose === 'same' ? msisdn : await newNumber(), kind, status)
@@ -158,9 +158,9 @@ describe('invariant 2: a custody starts only on a sale of a free number, or an e
       expect(rows.map((r) => r.id)).toEqual([custodyId])
     })
 
-    it('commits when it names the executed restoration request of this number', async () => {
+    it('commits when it names the executed port-in request of this number', async () => {
       const { msisdn, custodyId } = await heldNumber()
-      const requestId = await newRequest(msisdn, 'restoration', 'executed')
+      const requestId = await newRequest(msisdn, 'port_in', 'executed')
       const newcomer = await newSubscriber()
       await transferTo(msisdn, custodyId, newcomer, requestId)
       const { rows } = await sql<{ subscriber_id: string; request_id: string }>`

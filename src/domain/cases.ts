@@ -36,6 +36,13 @@ export interface ServiceLevels {
   case_resolution_hours: number
 }
 
+/** What migration 042 gives every market until the schema owner sets its own. */
+export const DEFAULT_SERVICE_LEVELS: ServiceLevels = {
+  case_hold_hours: 24,
+  case_first_response_hours: 48,
+  case_resolution_hours: 720,
+}
+
 export interface CaseDeadlines {
   hold_due_at: Date
   first_response_due_at: Date

@@ -1,6 +1,7 @@
 // MARKETS is what the code reasons with; migration 034's `markets` rows and each market's version 1 are what the
 // database checks policies against. They must be the same. And the database holds each market to its floors against
 // the application's own login. Runs on both suites.
+
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openTestApp, type TestApp } from '../../test/helpers/app.ts'
@@ -8,6 +9,7 @@ import { makeActiveNumber } from '../../test/helpers/factories.ts'
 import { runCommand } from '../audit/run-command.ts'
 import { importRange } from '../inventory/ranges.ts'
 import { sendPolicy } from '../sms/queries.ts'
+import { DEFAULT_SERVICE_LEVELS } from './cases.ts'
 import { DEFAULT_MARKET, defaultMarket, MARKET_CODES, MARKETS, marketOfMsisdn, parseMarket } from './markets.ts'
 import { parseRange } from './msisdn.ts'
 import { agingEndsOn, DEFAULT_POLICY, parsePolicyParams } from './policy.ts'
@@ -54,6 +56,7 @@ describe('markets in code and in the database', () => {
         max_business_aging_days: m.floors.businessAgingDaysMax,
         swap_cooling_days: m.swapCoolingDays,
         sim_tenure_days: m.simTenureDays,
+        ...DEFAULT_SERVICE_LEVELS,
       })
     }
   })

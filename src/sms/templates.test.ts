@@ -15,6 +15,7 @@ const SAMPLE: Record<string, string | number> = {
   place: 'Phnom Penh Central',
   minutes: 10,
   after: '2026-03-03 10:00',
+  reference: 'KH-2026-000001',
 }
 
 describe('notice templates', () => {
